@@ -1,0 +1,1 @@
+# Benchmarks: built on demand, run by `make bench`.

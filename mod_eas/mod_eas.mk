@@ -1,0 +1,14 @@
+# mod_eas: thin httpd glue around libeas.
+apachemod_LTLIBRARIES += mod_eas/mod_eas.la
+mod_eas_mod_eas_la_SOURCES = \
+	mod_eas/mod_eas.c \
+	mod_eas/mod_eas_private.h
+mod_eas_mod_eas_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS)
+mod_eas_mod_eas_la_LIBADD = libeas/libeas.la $(APR_LIBS)
+mod_eas_mod_eas_la_LDFLAGS = -module -avoid-version -shared -export-symbols-regex '^eas_module$$'
+
+# Debian's a2enmod works from the .so alone.
+install-data-hook:
+	rm -f $(DESTDIR)$(apachemoddir)/mod_eas.la
+uninstall-local:
+	rm -f $(DESTDIR)$(apachemoddir)/mod_eas.so

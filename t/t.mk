@@ -1,0 +1,14 @@
+# Tests: unit tests (C, TAP) and integration tests (t/*.t, TAP) under automake's TAP driver.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+T_LOG_DRIVER = $(LOG_DRIVER)
+TEST_EXTENSIONS = .t
+AM_TESTS_ENVIRONMENT = \
+	top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
+	HTTPD_BIN='$(HTTPD_BIN)'; \
+	export top_builddir top_srcdir HTTPD_BIN;
+
+noinst_HEADERS += t/tap.h
+EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
+
+TESTS += t/01-httpd-options.t
+EXTRA_DIST += t/01-httpd-options.t
