@@ -12,3 +12,9 @@ pkginclude_HEADERS += \
 	libeas/eas_log.h \
 	libeas/eas_wbxml.h \
 	libeas/eas_codepages.def
+libeas_libeas_la_SOURCES += \
+	libeas/eas_protocol.c \
+	libeas/eas_query.c
+pkginclude_HEADERS += \
+	libeas/eas_protocol.h \
+	libeas/eas_query.h

@@ -12,3 +12,9 @@ EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
 
 TESTS += t/01-httpd-options.t
 EXTRA_DIST += t/01-httpd-options.t
+
+# Unit tests: one program per libeas area.
+UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
+check_PROGRAMS += t/unit/test_query
+t_unit_test_query_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_query
