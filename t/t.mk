@@ -12,3 +12,9 @@ EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
 
 TESTS += t/01-httpd-options.t
 EXTRA_DIST += t/01-httpd-options.t
+
+check_PROGRAMS += t/unit/test_wbxml
+TESTS += t/unit/test_wbxml
+t_unit_test_wbxml_SOURCES = t/unit/test_wbxml.c
+t_unit_test_wbxml_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/t
+t_unit_test_wbxml_LDADD = libeas/libeas.la $(APR_LIBS)
