@@ -2,6 +2,10 @@
 lib_LTLIBRARIES += libeas/libeas.la
 libeas_libeas_la_SOURCES = \
 	libeas/eas_log.c
+libeas_libeas_la_SOURCES += \
+	libeas/eas_wbxml.c \
+	libeas/eas_wbxml_tables.c \
+	libeas/eas_wbxml_private.h
 libeas_libeas_la_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS) $(CURL_CFLAGS) $(PQ_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS) $(ICU_CFLAGS)
 libeas_libeas_la_LIBADD = $(APR_LIBS) $(XML_LIBS) $(CURL_LIBS) $(PQ_LIBS) \

@@ -18,3 +18,7 @@ UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
 check_PROGRAMS += t/unit/test_query
 t_unit_test_query_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_query
+
+check_PROGRAMS += t/unit/test_wbxml
+TESTS += t/unit/test_wbxml
+t_unit_test_wbxml_LDADD = $(UNIT_LDADD)
