@@ -22,3 +22,11 @@ libeas_libeas_la_SOURCES += \
 pkginclude_HEADERS += \
 	libeas/eas_protocol.h \
 	libeas/eas_query.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_utf8.c \
+	libeas/eas_policy.c \
+	libeas/eas_autodiscover.c
+pkginclude_HEADERS += \
+	libeas/eas_utf8.h \
+	libeas/eas_policy.h \
+	libeas/eas_autodiscover.h
