@@ -3,7 +3,6 @@
  * docs/configuration.md.  Per-directory settings merge field by field: a
  * <Location> inherits what it does not set itself.
  */
-#include <apr_fnmatch.h>
 #include <apr_strings.h>
 #include <http_core.h>
 
@@ -17,7 +16,7 @@ enum {
     S_BUDGET = 1u << 9, S_USERBUDGET = 1u << 10, S_IMAP = 1u << 11,
     S_SMTP = 1u << 12, S_TLSVERIFY = 1u << 13, S_AUTHTTL = 1u << 14,
     S_STRIP = 1u << 15, S_ACCESS = 1u << 16, S_CAPS = 1u << 17,
-    S_SERVERNAME = 1u << 18
+    S_SERVERNAME = 1u << 18, S_MASTER = 1u << 19, S_EASURL = 1u << 20
 };
 
 void *eas_create_dir_conf(apr_pool_t *p, char *dir)
@@ -26,9 +25,10 @@ void *eas_create_dir_conf(apr_pool_t *p, char *dir)
 
     eas_config_defaults(&c->eas);
     c->eas.caps = apr_array_make(p, 2, sizeof(eas_version_cap_t));
-    c->imap_url = "imap://127.0.0.1:143";
+    c->imap.url = "imap://127.0.0.1:143";
+    c->imap.starttls = 1;
+    c->imap.tls_verify = 1;
     c->smtp_url = "smtp://127.0.0.1:25";
-    c->imap_tls_verify = 1;
     c->auth_cache_ttl = 60;
     return c;
 }
@@ -60,9 +60,17 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->eas.budget_penalty = PICK(S_BUDGET, eas.budget_penalty);
     c->eas.user_budget_requests = PICK(S_USERBUDGET, eas.user_budget_requests);
     c->eas.default_access = PICK(S_ACCESS, eas.default_access);
-    c->imap_url = PICK(S_IMAP, imap_url);
+    c->imap = base->imap;
+    c->imap.url = PICK(S_IMAP, imap.url);
+    c->imap.tls_verify = PICK(S_TLSVERIFY, imap.tls_verify);
+    if (add->set & S_MASTER) {
+        c->imap.master_user = add->imap.master_user;
+        c->imap.master_password = add->imap.master_password;
+        c->imap.master_authzid = add->imap.master_authzid;
+        c->imap.master_sep = add->imap.master_sep;
+    }
     c->smtp_url = PICK(S_SMTP, smtp_url);
-    c->imap_tls_verify = PICK(S_TLSVERIFY, imap_tls_verify);
+    c->eas_url = PICK(S_EASURL, eas_url);
     c->auth_cache_ttl = PICK(S_AUTHTTL, auth_cache_ttl);
     c->login_domain_strip = PICK(S_STRIP, login_domain_strip);
     return c;
@@ -311,7 +319,7 @@ static const char *set_imap(cmd_parms *cmd, void *dc, const char *arg)
 
     if (strncasecmp(arg, "imap://", 7) && strncasecmp(arg, "imaps://", 8))
         return "EASImapURL: an imap:// or imaps:// URL";
-    c->imap_url = arg;
+    c->imap.url = arg;
     c->set |= S_IMAP;
     return NULL;
 }
@@ -322,8 +330,45 @@ static const char *set_tlsverify(cmd_parms *cmd, void *dc, int flag)
 {
     eas_dir_conf_t *c = dc;
 
-    c->imap_tls_verify = flag;
+    c->imap.tls_verify = flag;
     c->set |= S_TLSVERIFY;
+    return NULL;
+}
+
+/* EASImapMasterUser USER PASSWORD [authzid|SEPARATOR]
+ * Log in to IMAP as USER on behalf of every user (Dovecot master user), so
+ * user passwords need not reach IMAP.  With "authzid" SASL PLAIN's
+ * authorization identity is used; otherwise "user<SEPARATOR>USER" (default
+ * separator "*"). Default: users log in with their own password. */
+static const char *set_master(cmd_parms *cmd, void *dc, const char *args)
+{
+    eas_dir_conf_t *c = dc;
+    const char *user = ap_getword_conf(cmd->pool, &args);
+    const char *pw = ap_getword_conf(cmd->pool, &args);
+    const char *mode = ap_getword_conf(cmd->pool, &args);
+
+    if (!*user || !*pw || *args)
+        return "EASImapMasterUser: USER PASSWORD [authzid|SEPARATOR]";
+    c->imap.master_user = user;
+    c->imap.master_password = pw;
+    c->imap.master_authzid = !strcasecmp(mode, "authzid");
+    c->imap.master_sep = *mode && !c->imap.master_authzid ? mode : NULL;
+    c->set |= S_MASTER;
+    return NULL;
+}
+
+/* EASAutodiscoverURL URL
+ * The ActiveSync URL Autodiscover hands out, e.g.
+ * https://mail.example.org/Microsoft-Server-ActiveSync.  Default: the
+ * scheme and host of the Autodiscover request itself. */
+static const char *set_easurl(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_dir_conf_t *c = dc;
+
+    if (strncasecmp(arg, "https://", 8) && strncasecmp(arg, "http://", 7))
+        return "EASAutodiscoverURL: an http:// or https:// URL";
+    c->eas_url = arg;
+    c->set |= S_EASURL;
     return NULL;
 }
 
@@ -421,6 +466,10 @@ const command_rec eas_cmds[] = {
                   "imap:// or imaps:// URL of the mail server"),
     AP_INIT_FLAG("EASImapTLSVerify", set_tlsverify, NULL, RSRC_CONF | ACCESS_CONF,
                  "verify IMAP/SMTP server certificates"),
+    AP_INIT_RAW_ARGS("EASImapMasterUser", set_master, NULL, RSRC_CONF | ACCESS_CONF,
+                     "USER PASSWORD [authzid|SEPARATOR]: IMAP master user"),
+    AP_INIT_TAKE1("EASAutodiscoverURL", set_easurl, NULL, RSRC_CONF | ACCESS_CONF,
+                  "ActiveSync URL handed out by Autodiscover"),
     AP_INIT_TAKE1("EASSmtpURL", set_smtp, NULL, RSRC_CONF | ACCESS_CONF,
                   "smtp:// or smtps:// URL for submission"),
     AP_INIT_TAKE1("EASAuthCacheTTL", set_authttl, NULL, RSRC_CONF | ACCESS_CONF,

@@ -4,6 +4,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include "eas_imap.h"
 #include "eas_request.h"
 
 typedef enum { EAS_PING_AUTO = 0, EAS_PING_ASYNC, EAS_PING_BLOCKING } eas_ping_mode_e;
@@ -11,9 +12,9 @@ typedef enum { EAS_PING_AUTO = 0, EAS_PING_ASYNC, EAS_PING_BLOCKING } eas_ping_m
 typedef struct eas_dir_conf_t {
     eas_config_t eas;         /* merged view handed to libeas */
     unsigned set;             /* which fields this level set (bit per directive) */
-    const char *imap_url;     /* EASImapURL */
+    eas_imap_server_t imap;   /* EASImapURL, EASImapTLSVerify, EASImapMasterUser */
     const char *smtp_url;     /* EASSmtpURL */
-    int imap_tls_verify;      /* EASImapTLSVerify */
+    const char *eas_url;      /* EASAutodiscoverURL; NULL: from the request */
     int auth_cache_ttl;       /* EASAuthCacheTTL seconds */
     int login_domain_strip;   /* EASLoginStripDomain */
 } eas_dir_conf_t;

@@ -6,6 +6,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <apr_dbd.h>
 #include <mod_dbd.h>
 
 #include "eas_login.h"
@@ -15,6 +16,27 @@
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+
+static eas_imap_pool_t *imap_pool;
+
+eas_imap_pool_t *eas_handler_imap_pool(void)
+{
+    return imap_pool;
+}
+
+void eas_handler_child_init(apr_pool_t *p, server_rec *s)
+{
+    static eas_log_t log;
+
+    log.sink = eas_log_server_sink;
+    log.baton = s;
+    log.level = s->log.level;
+    /* Idle IMAP connections are closed after 5 minutes, before the
+     * server's own autologout (30 minutes by RFC 3501). */
+    if (eas_imap_pool_create(&imap_pool, p, 64, apr_time_from_sec(300), &log) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(00017)
+                     "cannot create the IMAP connection pool");
+}
 
 int eas_handler_post_config(apr_pool_t *p, server_rec *s)
 {
@@ -35,6 +57,12 @@ static void log_sink(void *baton, int level, apr_status_t rv, const char *file, 
     request_rec *r = baton;
 
     ap_log_rerror_(file, line, APLOG_MODULE_INDEX, level, rv, r, "%s", msg);
+}
+
+void eas_log_server_sink(void *baton, int level, apr_status_t rv, const char *file, int line,
+                         const char *msg)
+{
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, level, rv, baton, "%s", msg);
 }
 
 /* Reads the whole body, refusing more than max bytes (413). */
@@ -162,6 +190,8 @@ int eas_handle_activesync(request_rec *r)
     req->log = log;
     req->cfg = &dc->eas;
     req->method = r->method;
+    req->imap = imap_pool;
+    req->imap_server = &dc->imap;
 
     switch (eas_query_parse(r->pool, r->args, &req->q, &why)) {
     case EAS_QUERY_OK:
