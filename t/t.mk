@@ -12,3 +12,19 @@ EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
 
 TESTS += t/01-httpd-options.t
 EXTRA_DIST += t/01-httpd-options.t
+
+# Unit tests: one program per libeas area.
+UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
+check_PROGRAMS += t/unit/test_query
+t_unit_test_query_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_query
+
+check_PROGRAMS += t/unit/test_wbxml
+TESTS += t/unit/test_wbxml
+t_unit_test_wbxml_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += t/unit/test_policy t/unit/test_autodiscover
+t_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_unit_test_policy_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+t_unit_test_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_unit_test_autodiscover_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+TESTS += t/unit/test_policy t/unit/test_autodiscover
