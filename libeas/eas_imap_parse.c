@@ -273,9 +273,10 @@ int imapi_number(imapi_cur_t *c, apr_uint64_t *v)
     const char *s = c->p;
 
     while (c->p < c->end && apr_isdigit(*c->p)) {
-        if (n > (APR_UINT64_MAX - 9) / 10)
+        apr_uint64_t d = (apr_uint64_t)(*c->p - '0');
+        if (n > (APR_UINT64_MAX - d) / 10)
             return 0;
-        n = n * 10 + (apr_uint64_t)(*c->p - '0');
+        n = n * 10 + d;
         c->p++;
     }
     if (c->p == s || (c->p < c->end && !is_delim(*c->p)))
