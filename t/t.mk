@@ -40,3 +40,10 @@ check_PROGRAMS += t/unit/test_imap_pool
 t_unit_test_imap_pool_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 t_unit_test_imap_pool_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 TESTS += t/unit/test_imap_pool
+
+# ... and against the stack's Dovecot and Postfix (t/10-imap.t runs it).
+check_PROGRAMS += t/imap-client-test
+t_imap_client_test_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
+t_imap_client_test_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+TESTS += t/10-imap.t
+EXTRA_DIST += t/10-imap.t
