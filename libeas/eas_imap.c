@@ -73,11 +73,9 @@ struct handle_t {
     CURL *curl;
     char *key;
     apr_time_t last_used;
-    int in_use;
     /* The connection. */
     int ready;                  /* CAPABILITY known and ENABLE done */
     int force_fresh;            /* curl's idea of the selection may be wrong */
-    int broken;                 /* discard on release */
     unsigned int caps;
     int qresync, condstore;     /* enabled */
     char *sel;                  /* wire name curl and server have selected */
@@ -314,12 +312,13 @@ static void process_line(handle_t *h, run_t *r, const char *line, apr_size_t len
         r->q->on_line(r, line, len, &resp);
 }
 
-/* Does the line end in a literal announcement "{n}" / "{n+}"?  Only data
- * lines can; status texts are free text. */
+/* Does the line end in a literal announcement "{n}" / "{n+}"?  Only
+ * untagged data can; the text of a status response is free text. */
 static int literal_at_end(const char *s, apr_size_t len, apr_uint64_t *n)
 {
     const char *e = s + len, *q;
     apr_uint64_t v = 0, mul = 1;
+    imapi_resp_t resp;
 
     if (len < 6 || s[0] != '*' || e[-1] != '\n' || e[-2] != '\r' || e[-3] != '}')
         return 0;
@@ -335,7 +334,7 @@ static int literal_at_end(const char *s, apr_size_t len, apr_uint64_t *n)
             return 0;
         q--;
     }
-    if (*q != '{')
+    if (*q != '{' || !imapi_parse_resp(s, len, &resp) || resp.kind != IMAPI_DATA)
         return 0;
     *n = v;
     return 1;
@@ -641,11 +640,10 @@ static void do_release(eas_imap_t *c)
 
     c->h = NULL;
     h->run = NULL;
-    h->in_use = 0;
     APR_RING_INIT(&doomed, handle_t, link);
     apr_thread_mutex_lock(pool->mutex);
     pool->nbusy--;
-    if (h->broken || pool->closed || pool->max_idle == 0) {
+    if (pool->closed || pool->max_idle == 0) {
         APR_RING_INSERT_TAIL(&doomed, h, handle_t, link);
         pool->discarded++;
     }
@@ -747,7 +745,6 @@ static apr_status_t acquire_as(eas_imap_pool_t *pool, const eas_imap_server_t *s
         pool->created++;
         apr_thread_mutex_unlock(pool->mutex);
     }
-    h->in_use = 1;
 
     e = h->curl;
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(ct));
@@ -865,7 +862,7 @@ static int classify(eas_imap_t *c, run_t *r, CURLcode cc)
     }
     if (r->failed) {
         if (!strcmp(r->fail_verb, "AUTHENTICATE") || !strcmp(r->fail_verb, "LOGIN")) {
-            if (imapi_is(code, strlen(code), "UNAVAILABLE")) {
+            if (!strcasecmp(code, "UNAVAILABLE")) {
                 eas_log_printf(log, EAS_LOG_MARK, EAS_LOG_WARNING, APR_SUCCESS,
                                EASLOGNO(01301) "IMAP %s cannot check logins now: %s",
                                c->base, c->err);
@@ -881,14 +878,15 @@ static int classify(eas_imap_t *c, run_t *r, CURLcode cc)
                            EASLOGNO(01303) "IMAP %s (user %s): %s", c->base, c->user, c->err);
             return EAS_IMAP_PROTOCOL;
         }
-        if (imapi_is(code, strlen(code), "NONEXISTENT") || imapi_is(code, strlen(code), "TRYCREATE"))
+        /* RFC 5530 response codes. */
+        if (!strcasecmp(code, "NONEXISTENT") || !strcasecmp(code, "TRYCREATE"))
             return EAS_IMAP_NO_MAILBOX;
-        if (imapi_is(code, strlen(code), "ALREADYEXISTS"))
+        if (!strcasecmp(code, "ALREADYEXISTS"))
             return EAS_IMAP_EXISTS;
-        if (imapi_is(code, strlen(code), "UNAVAILABLE") || imapi_is(code, strlen(code), "INUSE")
-            || imapi_is(code, strlen(code), "SERVERBUG"))
+        if (!strcasecmp(code, "UNAVAILABLE") || !strcasecmp(code, "INUSE")
+            || !strcasecmp(code, "SERVERBUG"))
             return EAS_IMAP_TRANSIENT;
-        if (imapi_is(code, strlen(code), "EXPUNGEISSUED"))
+        if (!strcasecmp(code, "EXPUNGEISSUED"))
             return EAS_IMAP_NO_MESSAGE;
         if (!strcmp(r->fail_verb, "SELECT") || !strcmp(r->fail_verb, "EXAMINE")
             || !strcmp(r->fail_verb, "STATUS"))
@@ -1862,7 +1860,8 @@ static int changes_wire(eas_imap_t *c, const char *wire, apr_uint64_t modseq,
     if ((rc = fetch_meta_wire(c, wire, hits, items, modseq, &acc)) != EAS_IMAP_OK)
         goto leave;
     if (h->qresync) {
-        acc.bad = 0;
+        /* FETCH lines here are changes racing with us: the next sync has them. */
+        acc.want = eas_imap_uidset_make(c->p);
         rc = vanished_part(c, wire, eas_imap_uidset_complement(c->p, hits, 1, 0xFFFFFFFFu),
                            modseq, &acc, 0);
         if (rc == EAS_IMAP_OK && acc.bad) {

@@ -259,10 +259,13 @@ typedef struct eas_imap_selected_t {
     apr_uint32_t exists, uidvalidity, uidnext;
     apr_uint64_t highestmodseq;     /* 0: NOMODSEQ or no CONDSTORE */
     int readonly;
-    /* With known and an unchanged UIDVALIDITY (RFC 7162 QRESYNC semantics):
+    /* With known, an unchanged UIDVALIDITY and MODSEQ support (RFC 7162):
      * messages changed since known->modseq, and UIDs expunged since then
-     * (NULL without QRESYNC; may include UIDs the client never saw). */
-    apr_array_header_t *changed;    /* eas_imap_msg_t, NULL if not asked */
+     * (NULL without QRESYNC; may include UIDs the client never saw).
+     * changed is NULL when not asked or not possible: diff by UID then.
+     * Record highestmodseq for the next sync: later changes have higher
+     * MODSEQs, so none is lost (some may be reported twice). */
+    apr_array_header_t *changed;    /* eas_imap_msg_t */
     eas_imap_uidset_t *vanished;
 } eas_imap_selected_t;
 

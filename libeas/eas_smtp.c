@@ -233,7 +233,7 @@ eas_smtp_rc_e eas_smtp_send(const eas_smtp_server_t *srv, const char *user,
     }
     eas_log_printf(log, EAS_LOG_MARK, rc == EAS_SMTP_PROTOCOL ? EAS_LOG_ERR : EAS_LOG_WARNING,
                    APR_SUCCESS, EASLOGNO(01340) "SMTP %s: submission from <%s> %s: %s%s",
-                   srv->url, from, eas_smtp_rc_name(rc), errbuf[0] ? errbuf : curl_easy_strerror(cc),
-                   r.code ? apr_psprintf(p, " (last reply %d %s)", r.code, r.reply) : "");
+                   srv->url, from, eas_smtp_rc_name(rc),
+                   errbuf[0] ? errbuf : curl_easy_strerror(cc), r.code ? apr_psprintf(p, " (last reply %d %s)", r.code, r.reply) : "");
     return rc;
 }
