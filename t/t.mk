@@ -18,3 +18,11 @@ TESTS += t/unit/test_wbxml
 t_unit_test_wbxml_SOURCES = t/unit/test_wbxml.c
 t_unit_test_wbxml_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/t
 t_unit_test_wbxml_LDADD = libeas/libeas.la $(APR_LIBS)
+
+# The libwbxml2 cross-check: a helper that reduces documents to tokens.
+check_PROGRAMS += t/wbxml-canon
+t_wbxml_canon_SOURCES = t/wbxml-canon.c
+t_wbxml_canon_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_wbxml_canon_LDADD = libeas/libeas.la $(APR_LIBS) $(XML_LIBS)
+TESTS += t/02-wbxml-crosscheck.t
+EXTRA_DIST += t/02-wbxml-crosscheck.t t/wbxml-corpus
