@@ -49,7 +49,8 @@ static void usage(FILE *f)
 "  wbxml=\"string-base64\"  text is base64 of an inline string (for strings\n"
 "                         with characters XML cannot carry)\n"
 "decode adds the attribute only where the default would not reproduce the\n"
-"input, so decode then encode gives back the same WBXML.\n",
+"input, so decode then encode gives back the same elements and content.\n"
+"More in docs/eas-wbxml.md.\n",
             prog, prog, prog);
 }
 
