@@ -26,3 +26,5 @@ t_wbxml_canon_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
 t_wbxml_canon_LDADD = libeas/libeas.la $(APR_LIBS) $(XML_LIBS)
 TESTS += t/02-wbxml-crosscheck.t
 EXTRA_DIST += t/02-wbxml-crosscheck.t t/wbxml-corpus
+TESTS += t/03-eas-wbxml.t
+EXTRA_DIST += t/03-eas-wbxml.t

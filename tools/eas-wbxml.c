@@ -148,11 +148,6 @@ static long b64_decode(const char *s, apr_size_t n, unsigned char *out)
 
 typedef enum { FORM_DEFAULT, FORM_OPAQUE, FORM_STRING, FORM_STRING_B64 } form_e;
 
-static apr_status_t write_stdout(void *baton, const char *data, apr_size_t len)
-{
-    return fwrite(data, 1, len, stdout) == len ? APR_SUCCESS : APR_EGENERAL;
-}
-
 static int is_blank(const xmlChar *s)
 {
     for (; *s; ++s) {
@@ -253,8 +248,8 @@ static int encode(apr_pool_t *p, const char *buf, apr_size_t len)
                                   XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
     eas_wbxml_writer_t *w;
     xmlNodePtr root;
-    const char *rest;
-    apr_size_t rest_len;
+    const char *out;
+    apr_size_t out_len;
 
     if (len > 0x7FFFFFFF)
         die("input too large");
@@ -263,9 +258,12 @@ static int encode(apr_pool_t *p, const char *buf, apr_size_t len)
     root = xmlDocGetRootElement(doc);
     if (!root)
         die("no root element");
-    w = eas_wbxml_writer_create(p, write_stdout, NULL);
+    /* Buffered, so that bad input leaves no partial document on stdout. */
+    w = eas_wbxml_writer_create(p, NULL, NULL);
     encode_element(p, w, root);
-    if (eas_wbxml_finish(w, &rest, &rest_len) != APR_SUCCESS || fflush(stdout) != 0)
+    if (eas_wbxml_finish(w, &out, &out_len) != APR_SUCCESS)
+        die("cannot encode the document");
+    if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0)
         die("cannot write the output: %s", strerror(errno));
     xmlFreeDoc(doc);
     return 0;
