@@ -16,3 +16,38 @@ pkginclude_HEADERS += \
 	libeas/eas_log.h \
 	libeas/eas_wbxml.h \
 	libeas/eas_codepages.def
+libeas_libeas_la_SOURCES += \
+	libeas/eas_protocol.c \
+	libeas/eas_query.c
+pkginclude_HEADERS += \
+	libeas/eas_protocol.h \
+	libeas/eas_query.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_utf8.c \
+	libeas/eas_policy.c \
+	libeas/eas_autodiscover.c
+pkginclude_HEADERS += \
+	libeas/eas_utf8.h \
+	libeas/eas_policy.h \
+	libeas/eas_autodiscover.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_commands.h \
+	libeas/eas_cmd_folders.c \
+	libeas/eas_cmd_settings.c \
+	libeas/eas_db.c \
+	libeas/eas_device.c \
+	libeas/eas_device.h \
+	libeas/eas_folders.c \
+	libeas/eas_folders.h \
+	libeas/eas_login.c \
+	libeas/eas_provision.c \
+	libeas/eas_provision.h \
+	libeas/eas_request.c \
+	libeas/eas_status.c \
+	libeas/eas_status.h \
+	libeas/eas_time.c
+pkginclude_HEADERS += \
+	libeas/eas_db.h \
+	libeas/eas_login.h \
+	libeas/eas_request.h \
+	libeas/eas_time.h

@@ -13,18 +13,26 @@ EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
 TESTS += t/01-httpd-options.t
 EXTRA_DIST += t/01-httpd-options.t
 
+# Unit tests: one program per libeas area.
+UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
+check_PROGRAMS += t/unit/test_query
+t_unit_test_query_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_query
+
 check_PROGRAMS += t/unit/test_wbxml
 TESTS += t/unit/test_wbxml
-t_unit_test_wbxml_SOURCES = t/unit/test_wbxml.c
-t_unit_test_wbxml_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/t
-t_unit_test_wbxml_LDADD = libeas/libeas.la $(APR_LIBS)
+t_unit_test_wbxml_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += t/unit/test_policy t/unit/test_autodiscover
+t_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_unit_test_policy_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+t_unit_test_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_unit_test_autodiscover_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+TESTS += t/unit/test_policy t/unit/test_autodiscover
 
-# The libwbxml2 cross-check: a helper that reduces documents to tokens.
+# WBXML: libwbxml2 cross-check (with a helper that reduces documents to
+# tokens) and the eas-wbxml tool.
 check_PROGRAMS += t/wbxml-canon
-t_wbxml_canon_SOURCES = t/wbxml-canon.c
 t_wbxml_canon_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
-t_wbxml_canon_LDADD = libeas/libeas.la $(APR_LIBS) $(XML_LIBS)
-TESTS += t/02-wbxml-crosscheck.t
-EXTRA_DIST += t/02-wbxml-crosscheck.t t/wbxml-corpus
-TESTS += t/03-eas-wbxml.t
-EXTRA_DIST += t/03-eas-wbxml.t
+t_wbxml_canon_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+TESTS += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t
+EXTRA_DIST += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t t/wbxml-corpus
