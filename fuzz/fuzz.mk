@@ -20,7 +20,8 @@ EXTRA_DIST += fuzz/fuzz.mk $(FUZZ_TARGETS:%=fuzz/fuzz_%.c)
 CLEANFILES += $(FUZZ_TARGETS:%=fuzz/%-fuzzer)
 
 .PHONY: fuzz
-fuzz: all
+# Seed scripts may use the tools.
+fuzz: $(bin_PROGRAMS)
 	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang, libclang-rt-dev)"; exit 1; }
 	@set -e; mkdir -p fuzz; \
 	srcs=""; for f in $(libeas_libeas_la_SOURCES); do \
