@@ -1,1 +1,12 @@
 # Command-line tools.
+
+# eas-stack: the local stack behind the quickstart, the integration tests and
+# the benchmarks; runs from the source tree, not installed.
+EXTRA_DIST += tools/eas-stack \
+	tools/stack/httpd.conf.in \
+	tools/stack/eas-site.conf.in \
+	tools/stack/dovecot.conf.in \
+	tools/stack/postfix-main.cf.in \
+	tools/stack/postfix-master.cf.in \
+	tools/stack/postgresql.conf.in \
+	tools/stack/demo-data.sh
