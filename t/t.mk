@@ -8,10 +8,10 @@ AM_TESTS_ENVIRONMENT = \
 	export top_builddir top_srcdir HTTPD_BIN;
 
 noinst_HEADERS += t/tap.h
-EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
+EXTRA_DIST += t/lib/stack.sh
 
-TESTS += t/01-httpd-options.t
-EXTRA_DIST += t/01-httpd-options.t
+TESTS += t/01-httpd-options.t t/03-stack-mail.t
+EXTRA_DIST += t/01-httpd-options.t t/03-stack-mail.t
 
 # Unit tests: one program per libeas area.
 UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
