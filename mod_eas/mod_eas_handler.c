@@ -242,6 +242,13 @@ int eas_handle_activesync(request_rec *r)
 
     if (req->status_note)
         apr_table_setn(r->notes, "eas-status", req->status_note);
+    if (req->http_status == 449) {
+        /* httpd has no reason phrase for 449 (MS-ASHTTP, Exchange's own). */
+        r->status = 449;
+        r->status_line = "449 Retry after sending a PROVISION command";
+        ap_set_content_length(r, 0);
+        return OK;
+    }
     if (req->http_status != HTTP_OK && !st->bb) {
         if (req->http_status == HTTP_SERVICE_UNAVAILABLE ||
             req->http_status == HTTP_TOO_MANY_REQUESTS)
