@@ -55,3 +55,6 @@ stack_config() {
     chmod 644 "$STACK_DIR/conf/eas-extra.conf"
     "$EAS_STACK" reload --dir "$STACK_DIR" --quiet
 }
+
+# stack_ctl COMPONENT ACTION: stop/start/restart postgres, dovecot or postfix.
+stack_ctl() { "$EAS_STACK" ctl "$1" "$2" --dir "$STACK_DIR" --quiet; }
