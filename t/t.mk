@@ -10,8 +10,8 @@ AM_TESTS_ENVIRONMENT = \
 noinst_HEADERS += t/tap.h
 EXTRA_DIST += t/lib/stack.sh
 
-TESTS += t/01-httpd-options.t t/03-stack-mail.t
-EXTRA_DIST += t/01-httpd-options.t t/03-stack-mail.t
+TESTS += t/01-httpd-options.t t/04-stack-mail.t
+EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t
 
 # Unit tests: one program per libeas area.
 UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
@@ -47,3 +47,8 @@ check_PROGRAMS += t/unit/test_imap_pool
 t_unit_test_imap_pool_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 t_unit_test_imap_pool_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 TESTS += t/unit/test_imap_pool
+
+# Protocol core against the local stack.
+EAS_TESTS = t/20-foldersync.t t/21-provision.t t/22-http.t t/23-settings.t
+TESTS += $(EAS_TESTS)
+EXTRA_DIST += $(EAS_TESTS) t/lib/eas.sh
