@@ -10,8 +10,8 @@ AM_TESTS_ENVIRONMENT = \
 noinst_HEADERS += t/tap.h
 EXTRA_DIST += t/lib/stack.sh
 
-TESTS += t/01-httpd-options.t t/04-stack-mail.t
-EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t
+TESTS += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
+EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
 
 # Unit tests: one program per libeas area.
 UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
