@@ -168,6 +168,8 @@ eas_smtp_rc_e eas_smtp_send(const eas_smtp_server_t *srv, const char *user,
     if (srv->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, srv->ca_file);
     if (user) {
+        /* RFC 4954 initial response: one round trip less. */
+        curl_easy_setopt(e, CURLOPT_SASL_IR, 1L);
         curl_easy_setopt(e, CURLOPT_USERNAME, user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, password ? password : "");
         if (authzid)
@@ -187,11 +189,11 @@ eas_smtp_rc_e eas_smtp_send(const eas_smtp_server_t *srv, const char *user,
     curl_easy_setopt(e, CURLOPT_DEBUGDATA, &r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     cc = curl_easy_perform(e);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(list);
-
+    /* Before cleanup, which may still send QUIT. */
     res->code = r.code;
     res->reply = apr_pstrdup(p, r.reply);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(list);
     if (cc == CURLE_OK)
         return EAS_SMTP_OK;
     if (r.fail_code) {

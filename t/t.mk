@@ -47,6 +47,10 @@ check_PROGRAMS += t/unit/test_imap_pool
 t_unit_test_imap_pool_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 t_unit_test_imap_pool_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 TESTS += t/unit/test_imap_pool
+check_PROGRAMS += t/unit/test_smtp
+t_unit_test_smtp_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
+t_unit_test_smtp_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+TESTS += t/unit/test_smtp
 
 # ... and against the stack's Dovecot and Postfix (t/10-imap.t runs it).
 check_PROGRAMS += t/imap-client-test
