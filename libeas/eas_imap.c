@@ -717,7 +717,8 @@ static apr_status_t acquire_as(eas_imap_pool_t *pool, const eas_imap_server_t *s
     }
     if (!pass)
         return APR_EINVAL;
-    key = apr_pstrcat(p, base, "\n", login, "\n", authzid ? authzid : "", NULL);
+    key = apr_psprintf(p, "%s\n%s\n%s\n%x", base, login, authzid ? authzid : "",
+                       srv->disable_caps);
 
     apr_thread_mutex_lock(pool->mutex);
     for (h = APR_RING_FIRST(&pool->idle); h != APR_RING_SENTINEL(&pool->idle, handle_t, link);
@@ -1000,8 +1001,13 @@ static eas_imap_rc_e public_rc(eas_imap_t *c, int rc)
 
 static void caps_line(run_t *r, const char *line, apr_size_t len, const imapi_resp_t *resp)
 {
+    unsigned int off = r->c->srv->disable_caps;
+
+    /* Without CONDSTORE there is no QRESYNC either (RFC 7162 3.2). */
+    if (off & EAS_IMAP_CAP_CONDSTORE)
+        off |= EAS_IMAP_CAP_QRESYNC;
     if (resp->kind == IMAPI_DATA && imapi_is(resp->name, resp->namelen, "CAPABILITY"))
-        r->c->h->caps = imapi_parse_caps(resp->rest, resp->restlen);
+        r->c->h->caps = imapi_parse_caps(resp->rest, resp->restlen) & ~off;
 }
 
 static void enabled_line(run_t *r, const char *line, apr_size_t len, const imapi_resp_t *resp)
@@ -1908,6 +1914,10 @@ eas_imap_rc_e eas_imap_select(eas_imap_t *c, const char *mailbox, int readonly,
     s = apr_pmemdup(p, &c->h->mirror, sizeof(*s));
     s->changed = NULL;
     s->vanished = NULL;
+    /* RFC 7162 3.1.2.1 has the server report HIGHESTMODSEQ to anyone; it
+     * means nothing to us while CONDSTORE is off. */
+    if (!(c->h->caps & EAS_IMAP_CAP_CONDSTORE))
+        s->highestmodseq = 0;
     if (known && known->modseq && known->uidvalidity == s->uidvalidity && s->highestmodseq) {
         if (known->modseq >= s->highestmodseq) {
             /* Nothing changed: no need to ask. */
@@ -2145,7 +2155,8 @@ static void copyuid_line(run_t *r, const char *line, apr_size_t len, const imapi
     eas_imap_copyuid_t part;
     int i;
 
-    if (resp->kind != IMAPI_OK || !resp->code || !imapi_is(resp->code, resp->codelen, "COPYUID"))
+    if (resp->kind != IMAPI_OK || !resp->code || !imapi_is(resp->code, resp->codelen, "COPYUID")
+        || !(r->c->h->caps & EAS_IMAP_CAP_UIDPLUS))
         return;
     if (imapi_parse_copyuid(acc->p, resp->codeargs, resp->codeargslen, &part) != APR_SUCCESS) {
         acc->bad++;
@@ -2220,7 +2231,9 @@ static void appenduid_line(run_t *r, const char *line, apr_size_t len, const ima
 {
     append_acc_t *acc = r->q->baton;
 
+    /* Codes of an extension the administrator turned off are not trusted. */
     if (resp->kind == IMAPI_OK && resp->tag && resp->code
+        && (r->c->h->caps & EAS_IMAP_CAP_UIDPLUS)
         && imapi_is(resp->code, resp->codelen, "APPENDUID")
         && imapi_parse_copyuid(acc->c->p, resp->codeargs, resp->codeargslen, &acc->map)
            == APR_SUCCESS

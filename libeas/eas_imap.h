@@ -185,6 +185,9 @@ typedef struct eas_imap_server_t {
     const char *master_sep;     /* NULL: "*" (Dovecot's auth_master_user_separator) */
     apr_interval_time_t connect_timeout;  /* 0: 10 s */
     apr_interval_time_t timeout;          /* longest wait for a response; 0: 60 s */
+    /* EAS_IMAP_CAP_* not to use even when offered (a server's broken
+     * extension); every operation has a path without them. */
+    unsigned int disable_caps;
 } eas_imap_server_t;
 
 typedef struct eas_imap_pool_stats_t {

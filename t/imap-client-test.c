@@ -558,6 +558,79 @@ static void test_sync(void)
     eas_imap_release(c);
 }
 
+/* ---- Paths for servers without the extensions ------------------------- */
+
+static void test_fallbacks(void)
+{
+    eas_imap_server_t plain = srv;
+    const char *a = mbox("fb1"), *b = mbox("fb2");
+    apr_uint32_t ua, ub, uc, v, v2 = 0, up = 1;
+    eas_imap_selected_t *sel;
+    apr_array_header_t *msgs, *list;
+    eas_imap_uidset_t *hits, *van = NULL;
+    eas_imap_copyuid_t *map;
+    eas_imap_search_t k;
+    eas_imap_status_t st;
+    const eas_imap_msg_t *m;
+    unsigned int caps = 0;
+    eas_imap_t *c;
+
+    plain.disable_caps = EAS_IMAP_CAP_MOVE | EAS_IMAP_CAP_QRESYNC | EAS_IMAP_CAP_ESEARCH
+                         | EAS_IMAP_CAP_LIST_EXTENDED | EAS_IMAP_CAP_ENABLE;
+    eas_imap_acquire(pool, &plain, u1, p1, p, &c);
+    eas_imap_capabilities(c, &caps);
+    ok(!(caps & plain.disable_caps) && (caps & EAS_IMAP_CAP_CONDSTORE),
+       "without MOVE QRESYNC ESEARCH LIST-EXTENDED ENABLE: not used");
+    eas_imap_create(c, a);
+    eas_imap_create(c, b);
+    ua = append_simple(c, a, "fa", 0);
+    ub = append_simple(c, a, "fb", 0);
+    uc = append_simple(c, a, "fc", 0);
+    is_int(eas_imap_select(c, a, 0, NULL, 0, p, &sel), EAS_IMAP_OK, "SELECT (CONDSTORE) without ENABLE");
+    ok(sel->highestmodseq > 0, "...still reports HIGHESTMODSEQ");
+    v = sel->uidvalidity;
+    eas_imap_store(c, a, v, one(ua), 1, EAS_IMAP_FLAGGED, NULL);
+    is_int(eas_imap_changes(c, a, v, sel->highestmodseq, EAS_IMAP_F_FLAGS, p, &msgs, &van),
+           EAS_IMAP_OK, "changes with CONDSTORE alone");
+    ok(msgs->nelts == 1 && find_msg(msgs, ua) && van == NULL, "...the change, no VANISHED");
+    memset(&k, 0, sizeof(k));
+    is_int(eas_imap_search(c, a, &k, p, &hits), EAS_IMAP_OK, "plain SEARCH");
+    is_int(eas_imap_uidset_count(hits), 3, "...all three");
+    is_int(eas_imap_move(c, a, v, one(ub), b, p, &map), EAS_IMAP_OK,
+           "MOVE as COPY + \\Deleted + UID EXPUNGE");
+    ok(map->src->nelts == 1 && APR_ARRAY_IDX(map->src, 0, apr_uint32_t) == ub,
+       "...COPYUID names the new UID");
+    k.uids = one(ub);
+    eas_imap_search(c, a, &k, p, &hits);
+    is_int(hits->ranges->nelts, 0, "...the original is gone");
+    is_int(eas_imap_list(c, p, &list), EAS_IMAP_OK, "plain LIST");
+    ok(find_mbox(list, a) && find_mbox(list, b), "...lists the mailboxes");
+    eas_imap_release(c);
+
+    plain.disable_caps = EAS_IMAP_CAP_MOVE | EAS_IMAP_CAP_UIDPLUS;
+    eas_imap_acquire(pool, &plain, u1, p1, p, &c);
+    is_int(eas_imap_append(c, a, "Subject: x\n\nx\n", 14, 0, NULL, &v2, &up), EAS_IMAP_OK,
+           "APPEND without UIDPLUS");
+    ok(v2 == 0 && up == 0, "...no UID to report");
+    is_int(eas_imap_move(c, a, v, one(uc), b, p, &map), EAS_IMAP_OK, "MOVE without MOVE and UIDPLUS");
+    is_int(map->src->nelts, 0, "...no new UID known");
+    eas_imap_fetch_meta(c, a, v, one(uc), EAS_IMAP_F_FLAGS, 0, p, &msgs);
+    m = find_msg(msgs, uc);
+    ok(m && (m->flags & EAS_IMAP_DELETED), "...the original stays, flagged \\Deleted (no blind EXPUNGE)");
+    is_int(eas_imap_expunge(c, a, v, one(uc)), EAS_IMAP_INVALID, "UID EXPUNGE without UIDPLUS: INVALID");
+    eas_imap_release(c);
+
+    plain.disable_caps = EAS_IMAP_CAP_CONDSTORE;
+    eas_imap_acquire(pool, &plain, u1, p1, p, &c);
+    is_int(eas_imap_status(c, a, &st), EAS_IMAP_OK, "STATUS without CONDSTORE");
+    ok(!(st.have & EAS_IMAP_ST_HIGHESTMODSEQ), "...no HIGHESTMODSEQ asked");
+    is_int(eas_imap_changes(c, a, v, 1, 0, p, &msgs, &van), EAS_IMAP_INVALID, "changes: INVALID");
+    is_int(eas_imap_select(c, a, 1, &(eas_imap_known_t){v, 1}, 0, p, &sel), EAS_IMAP_OK,
+           "EXAMINE with what the client knew");
+    ok(sel->highestmodseq == 0 && sel->changed == NULL, "...no MODSEQ: the caller must diff");
+    eas_imap_release(c);
+}
+
 /* ---- Volume: chunked FETCH and LIST ------------------------------------- */
 
 static void test_volume(void)
@@ -889,6 +962,7 @@ int main(void)
     test_content();
     test_large();
     test_sync();
+    test_fallbacks();
     test_volume();
     test_reconnect();
     test_fork();
