@@ -2046,7 +2046,8 @@ static apr_status_t mem_sink(void *baton, const char *data, apr_size_t n)
         while (cap < mb->len + n + 1)
             cap *= 2;
         nb = apr_palloc(mb->p, cap);
-        memcpy(nb, mb->buf, mb->len);
+        if (mb->len)
+            memcpy(nb, mb->buf, mb->len);
         mb->buf = nb;
         mb->cap = cap;
     }
