@@ -76,6 +76,7 @@ struct handle_t {
     /* The connection. */
     int ready;                  /* CAPABILITY known and ENABLE done */
     int force_fresh;            /* curl's idea of the selection may be wrong */
+    int discard;                /* close on release instead of keeping */
     unsigned int caps;
     int qresync, condstore;     /* enabled */
     char *sel;                  /* wire name curl and server have selected */
@@ -643,7 +644,7 @@ static void do_release(eas_imap_t *c)
     APR_RING_INIT(&doomed, handle_t, link);
     apr_thread_mutex_lock(pool->mutex);
     pool->nbusy--;
-    if (pool->closed || pool->max_idle == 0) {
+    if (h->discard || pool->closed || pool->max_idle == 0) {
         APR_RING_INSERT_TAIL(&doomed, h, handle_t, link);
         pool->discarded++;
     }
@@ -2400,9 +2401,11 @@ eas_imap_rc_e eas_imap_login_check(eas_imap_pool_t *pool, const eas_imap_server_
     if (!password || has_ctl(password) || acquire_as(pool, srv, user, password, 1, p, &c)
         != APR_SUCCESS)
         return EAS_IMAP_INVALID;
-    /* A new connection, so the password is really checked now. */
+    /* A new connection, so the password is really checked now.  With a
+     * master user no operation will use this identity: don't keep it. */
     c->h->force_fresh = 1;
     c->h->ready = 0;
+    c->h->discard = srv->master_user != NULL;
     rc = prepare(c);
     eas_imap_release(c);
     return public_rc(c, rc);
