@@ -1,4 +1,9 @@
 # Command-line tools.
+bin_PROGRAMS += tools/eas-wbxml
+tools_eas_wbxml_SOURCES = tools/eas-wbxml.c
+tools_eas_wbxml_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+tools_eas_wbxml_LDADD = libeas/libeas.la $(APR_LIBS) $(XML_LIBS)
+EXTRA_DIST += docs/eas-wbxml.md
 
 # eas-stack: the local stack behind the quickstart, the integration tests and
 # the benchmarks; runs from the source tree, not installed.
