@@ -18,3 +18,7 @@ libeas_libeas_la_SOURCES += \
 pkginclude_HEADERS += \
 	libeas/eas_protocol.h \
 	libeas/eas_query.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_tz.c
+pkginclude_HEADERS += \
+	libeas/eas_tz.h
