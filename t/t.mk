@@ -18,3 +18,8 @@ UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
 check_PROGRAMS += t/unit/test_query
 t_unit_test_query_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_query
+# Time zones: ICU is the oracle the tests compare against.
+check_PROGRAMS += t/unit/test_tz
+t_unit_test_tz_CPPFLAGS = $(AM_CPPFLAGS) $(ICU_CFLAGS)
+t_unit_test_tz_LDADD = $(UNIT_LDADD) $(ICU_LIBS)
+TESTS += t/unit/test_tz
