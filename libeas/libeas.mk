@@ -22,3 +22,7 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_tz.c
 pkginclude_HEADERS += \
 	libeas/eas_tz.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_recur.c
+pkginclude_HEADERS += \
+	libeas/eas_recur.h

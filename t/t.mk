@@ -23,3 +23,6 @@ check_PROGRAMS += t/unit/test_tz
 t_unit_test_tz_CPPFLAGS = $(AM_CPPFLAGS) $(ICU_CFLAGS)
 t_unit_test_tz_LDADD = $(UNIT_LDADD) $(ICU_LIBS)
 TESTS += t/unit/test_tz
+check_PROGRAMS += t/unit/test_recur
+t_unit_test_recur_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_recur
