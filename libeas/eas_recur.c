@@ -729,7 +729,7 @@ static int expand_cb(void *baton, apr_time_t start, const eas_walltime_t *local)
     int i;
 
     /* Wall-clock order is UTC order but for a gap's few hours. */
-    if (start >= b->to + 2 * DAY_US)
+    if (start >= b->to && start - b->to >= 2 * DAY_US)
         return 1;
     if (start >= b->to
         || (b->duration > 0 ? start + b->duration <= b->from : start < b->from))

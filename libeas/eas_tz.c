@@ -598,10 +598,17 @@ static apr_status_t raw_next(eas_tz_t *tz, apr_time_t t, apr_time_t *next)
     return APR_NOTFOUND;
 }
 
+/* Instants whose wall time stays within years 1..9999 whatever the zone. */
+static int time_ok(apr_time_t t)
+{
+    return t >= civil_to_time(MIN_YEAR, 1, 2, 0, 0, 0)
+           && t < civil_to_time(MAX_YEAR, 12, 31, 0, 0, 0);
+}
+
 apr_status_t eas_tz_offset(eas_tz_t *tz, apr_time_t t, int *offset, int *is_dst)
 {
     int off, dst;
-    apr_status_t rv = raw_offset(tz, t, &off, &dst);
+    apr_status_t rv = time_ok(t) ? raw_offset(tz, t, &off, &dst) : APR_EINVAL;
     if (rv == APR_SUCCESS) {
         if (offset)
             *offset = off;
@@ -616,6 +623,8 @@ apr_status_t eas_tz_next_transition(eas_tz_t *tz, apr_time_t t, apr_time_t *next
     int off0, dst0, off, dst, guard;
     apr_status_t rv;
 
+    if (!time_ok(t))
+        return APR_EINVAL;
     if ((rv = raw_offset(tz, t, &off0, &dst0)) != APR_SUCCESS)
         return rv;
     /* ICU reports name-only changes as transitions; skip them. */
@@ -680,14 +689,20 @@ static void rule_changes_in_year(const eas_tz_t *tz, apr_int64_t year, tz_change
     }
 }
 
-static eas_tz_t *rule_zone(apr_pool_t *p, const eas_tzinfo_t *tzi)
+static void rule_zone_init(eas_tz_t *tz, const eas_tzinfo_t *tzi)
 {
-    eas_tz_t *tz = apr_pcalloc(p, sizeof(*tz));
+    memset(tz, 0, sizeof(*tz));
     tz->rules = *tzi;
     tz->std_off = -(tzi->bias + tzi->standard_bias) * 60;
     tz->dst_off = -(tzi->bias + tzi->daylight_bias) * 60;
     tz->has_dst = tzi->standard_date.month != 0 && tzi->daylight_date.month != 0
                   && tzi->standard_bias != tzi->daylight_bias;
+}
+
+static eas_tz_t *rule_zone(apr_pool_t *p, const eas_tzinfo_t *tzi)
+{
+    eas_tz_t *tz = apr_palloc(p, sizeof(*tz));
+    rule_zone_init(tz, tzi);
     return tz;
 }
 
@@ -855,6 +870,8 @@ apr_status_t eas_tz_utc_to_local(eas_tz_t *tz, apr_time_t utc, eas_walltime_t *w
     int off, dst;
     apr_status_t rv;
 
+    if (!time_ok(utc))
+        return APR_EINVAL;
     if ((rv = raw_offset(tz, utc, &off, &dst)) != APR_SUCCESS)
         return rv;
     eas_walltime_from_time(utc + off * (apr_time_t)USEC, wt);
@@ -1068,13 +1085,10 @@ apr_status_t eas_tz_to_tzinfo(eas_tz_t *tz, int year, eas_tzinfo_t *tzi, int *ex
     if (ex) {
         /* A change whose wall time falls in another year (Asia/Dhaka ended
          * DST at 24:00 on 31 December 2009) has no yearly rule: check. */
-        apr_pool_t *sp;
+        eas_tz_t rz;
         year_sig_t back;
-        if ((rv = apr_pool_create(&sp, NULL)) != APR_SUCCESS)
-            return rv;
-        ex = year_signature(rule_zone(sp, tzi), year, &back) == APR_SUCCESS
-             && sig_equal(&back, &s);
-        apr_pool_destroy(sp);
+        rule_zone_init(&rz, tzi);
+        ex = year_signature(&rz, year, &back) == APR_SUCCESS && sig_equal(&back, &s);
     }
     if (exact)
         *exact = ex;
