@@ -516,7 +516,6 @@ static UDate to_udate(apr_time_t t)
     return (UDate)fdiv(t, 1000);
 }
 
-/* Offset and DST flag at t, from ICU or from the blob's own rules. */
 static void rule_changes_in_year(const eas_tz_t *tz, apr_int64_t year, tz_change_t *out,
                                  int *n);
 
@@ -546,6 +545,7 @@ static apr_int64_t year_of(apr_time_t t)
     return y;
 }
 
+/* Offset and DST flag at t, from ICU or from the blob's own rules. */
 static apr_status_t raw_offset(eas_tz_t *tz, apr_time_t t, int *off, int *dst)
 {
     if (tz->cal) {
@@ -736,14 +736,15 @@ static const char *windows_id(apr_pool_t *p, const char *icu_id)
     return uchar_to_pool(p, win, n);
 }
 
-/* The zone CLDR maps a Windows name to (its "001" zone), or NULL. */
+/* The zone CLDR maps a Windows name (len -1: NUL-terminated) to (its "001"
+ * zone), or NULL. */
 static const char *zone_for_windows(apr_pool_t *p, const UChar *win, int32_t len)
 {
     UChar id[MAX_ZONE_ID];
     UErrorCode st = U_ZERO_ERROR;
     int32_t n;
 
-    if (len <= 0)
+    if (len == 0)
         return NULL;
     n = ucal_getTimeZoneIDForWindowsID(win, len, NULL, id, MAX_ZONE_ID, &st);
     if (U_FAILURE(st) || n <= 0 || n >= MAX_ZONE_ID)

@@ -402,6 +402,20 @@ static void test_blob_to_zone(apr_pool_t *p)
     eas_tz_from_tzinfo(p, &tzi, 2024, &tz);
     eas_tz_offset(tz, T(2024, 7, 1, 0, 0, 0), &off, &dst);
     ok(eas_tz_id(tz) == NULL && off == 317 * 60 && !dst, "fixed UTC+05:17, not GMT");
+    /* Among many matches, a zone CLDR names for a Windows zone wins. */
+    tzi.bias = 240;
+    eas_tz_from_tzinfo(p, &tzi, 2024, &tz);
+    {
+        UChar win[64], golden[64];
+        char g[64];
+        UErrorCode st = U_ZERO_ERROR;
+        int32_t n;
+        u_uastrcpy(win, eas_tz_windows_id(tz) ? eas_tz_windows_id(tz) : "");
+        n = ucal_getTimeZoneIDForWindowsID(win, -1, NULL, golden, 64, &st);
+        u_austrncpy(g, golden, 64);
+        g[n > 0 && n < 64 ? n : 0] = 0;
+        is_str(eas_tz_id(tz), g, "nameless UTC-04:00 -> the zone CLDR gives its Windows zone");
+    }
     /* UTC itself. */
     tzi.bias = 0;
     eas_tz_from_tzinfo(p, &tzi, 2024, &tz);
