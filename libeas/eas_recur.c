@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -53,6 +54,10 @@ void eas_recur_init(eas_recur_t *r)
     r->first_day_of_week = -1;
 }
 
+/* MS-ASCAL 2.2.2.45 Type, 2.2.2.25 Interval, 2.2.2.32 Occurrences, 2.2.2.15
+ * DayOfWeek, 2.2.2.14 DayOfMonth, 2.2.2.48 WeekOfMonth, 2.2.2.29 MonthOfYear,
+ * 2.2.2.24 FirstDayOfWeek, 2.2.2.26 IsLeapMonth; MS-ASTASK 2.2.2.21
+ * Regenerate, 2.2.2.11 DeadOccur. */
 apr_status_t eas_recur_check(const eas_recur_t *r, const char **why)
 {
     const char *w = NULL;
@@ -543,12 +548,14 @@ static apr_status_t from_rule(struct icalrecurrencetype *rr, const eas_walltime_
         *why = "EAS recurs daily at most";
         return APR_ENOTIMPL;
     }
-    if (list_len(rr->by_second, ICAL_BY_SECOND_SIZE) || list_len(rr->by_minute, ICAL_BY_MINUTE_SIZE)
+    if (list_len(rr->by_second, ICAL_BY_SECOND_SIZE)
+        || list_len(rr->by_minute, ICAL_BY_MINUTE_SIZE)
         || list_len(rr->by_hour, ICAL_BY_HOUR_SIZE)) {
         *why = "EAS has no BYHOUR, BYMINUTE or BYSECOND";
         return APR_ENOTIMPL;
     }
-    if (list_len(rr->by_year_day, ICAL_BY_YEARDAY_SIZE) || list_len(rr->by_week_no, ICAL_BY_WEEKNO_SIZE)) {
+    if (list_len(rr->by_year_day, ICAL_BY_YEARDAY_SIZE)
+        || list_len(rr->by_week_no, ICAL_BY_WEEKNO_SIZE)) {
         *why = "EAS has no BYYEARDAY or BYWEEKNO";
         return APR_ENOTIMPL;
     }

@@ -64,7 +64,10 @@ typedef struct eas_recur_t {
     int calendar_type;        /* MS-ASCAL 2.2.2.10; 0 = default (Gregorian) */
     int is_leap_month;        /* the lunar leap month of month_of_year */
     int first_day_of_week;    /* 0 = Sunday .. 6; -1 = absent */
-    /* Tasks only (MS-ASTASK 2.2.2.20): carried, not part of the RRULE. */
+    /* Tasks only (MS-ASTASK 2.2.2.20): carried, not part of the RRULE.
+     * A task series is expanded with Start's wall time as dtstart; a
+     * regenerating one has a single pending task, the pattern only gives
+     * the distance to the next. */
     int has_start;
     apr_time_t start;         /* Start: first due date of the series */
     int regenerate;           /* next task Interval after completion */

@@ -179,7 +179,8 @@ static void test_to_rrule(void)
     r.first_day_of_week = 0;
     r.has_until = 1;
     r.until = U("20240630T220000Z");
-    is_str(rrule(&r, ds, tz, 0), "FREQ=WEEKLY;BYDAY=TU,TH;INTERVAL=2;WKST=SU;UNTIL=20240630T220000Z",
+    is_str(rrule(&r, ds, tz, 0),
+           "FREQ=WEEKLY;BYDAY=TU,TH;INTERVAL=2;WKST=SU;UNTIL=20240630T220000Z",
            "fortnightly Tuesday and Thursday until June");
     is_str(rrule(&r, ds, tz, 1), "FREQ=WEEKLY;BYDAY=TU,TH;INTERVAL=2;WKST=SU;UNTIL=20240701",
            "all-day: UNTIL is the local date");
