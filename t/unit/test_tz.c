@@ -567,7 +567,7 @@ static void test_properties(apr_pool_t *p)
     const char *id;
     int32_t len;
     int nzones = 0, ndst = 0, exact_years = 0, inexact = 0, picked_seen = 0;
-    int codec_bad = 0, rules_bad = 0, match_bad = 0, scan_bad = 0, oracle_bad = 0;
+    int codec_bad = 0, rules_bad = 0, match_bad = 0, scan_bad = 0, oracle_bad = 0, id_bad = 0;
     int scans = 0, oracles = 0, year;
     char first[6][300] = { "", "", "", "", "", "" };
     apr_pool_t *zp;
@@ -586,6 +586,14 @@ static void test_properties(apr_pool_t *p)
             continue;
         }
         ++nzones;
+        {
+            eas_tz_t *again;
+            if (eas_tz_open(zp, eas_tz_id(tz), &again) != APR_SUCCESS
+                || strcmp(eas_tz_id(again), eas_tz_id(tz)) != 0) {
+                if (!id_bad++)
+                    apr_snprintf(first[5], sizeof(first[5]), "%s -> %s", id, eas_tz_id(tz));
+            }
+        }
         pick = is_picked(eas_tz_id(tz)) || is_picked(id);
         picked_seen += pick;
         if (pick) {
@@ -652,6 +660,9 @@ static void test_properties(apr_pool_t *p)
          LAST_YEAR, exact_years, inexact, scans, oracles);
     ok(nzones > 400 && ndst > 100, "ICU offers the zones");
     is_int(picked_seen, NPICKED, "every picked zone is an ICU location zone");
+    is_int(id_bad, 0, "every zone's IANA name opens the same zone again");
+    if (id_bad)
+        diag("first: %s", first[5]);
     is_int(codec_bad, 0, "property: blob encode/decode is byte-exact");
     if (codec_bad)
         diag("first: %s", first[0]);
