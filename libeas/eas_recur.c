@@ -4,6 +4,7 @@
  * with eas_tz (so blob-rule zones work as well as IANA ones).
  */
 #include "eas_recur.h"
+#include "eas_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -416,11 +417,7 @@ static const char *until_text(apr_pool_t *p, apr_time_t until, eas_tz_t *tz, int
             return NULL;
         return apr_psprintf(p, "%04d%02d%02d", wt.year, wt.month, wt.day);
     }
-    else {
-        char buf[EAS_COMPACT_TIME_LEN + 1];
-        eas_time_format_compact(until, buf);
-        return apr_pstrdup(p, buf);
-    }
+    return eas_time_format_compact(p, until);
 }
 
 apr_status_t eas_recur_to_rrule(apr_pool_t *p, const eas_recur_t *r,
@@ -853,9 +850,7 @@ apr_status_t eas_recur_find(const eas_recur_t *r, const eas_walltime_t *dtstart,
 
 const char *eas_recur_instance_id(apr_pool_t *p, apr_time_t original)
 {
-    char *buf = apr_palloc(p, EAS_COMPACT_TIME_LEN + 1);
-    eas_time_format_compact(original, buf);
-    return buf;
+    return eas_time_format_compact(p, original);
 }
 
 const char *eas_recur_exdate(apr_pool_t *p, apr_time_t original, eas_tz_t *tz, int all_day)
@@ -875,9 +870,10 @@ apr_status_t eas_recur_exdate_parse(const char *value, eas_tz_t *tz, apr_time_t 
 {
     eas_walltime_t wt = { 0, 0, 0, 0, 0, 0 };
     size_t len = value ? strlen(value) : 0, i;
+    int utc = len == 16 && value[15] == 'Z';
 
-    if (len == EAS_COMPACT_TIME_LEN)
-        return eas_time_parse(value, original);
+    if (utc)
+        --len;
     if (len != 8 && len != 15)
         return APR_EINVAL;
     for (i = 0; i < len; ++i)
@@ -891,5 +887,7 @@ apr_status_t eas_recur_exdate_parse(const char *value, eas_tz_t *tz, apr_time_t 
         wt.minute = num(value + 11, 2);
         wt.second = num(value + 13, 2);
     }
+    if (utc)
+        return eas_walltime_to_time(&wt, original);
     return eas_tz_local_to_utc(tz, &wt, EAS_TZ_FORMER, original, NULL);
 }

@@ -141,7 +141,8 @@ apr_status_t eas_recur_find(const eas_recur_t *r, const eas_walltime_t *dtstart,
 /*
  * The identity of an occurrence is the UTC start it has in the series
  * (MS-ASCAL 2.2.2.23 ExceptionStartTime, MS-ASAIRS 2.2.2.25 InstanceId: a
- * Compact DateTime).  An exception keeps that identity when it is moved.
+ * Compact DateTime, read with eas_time_parse()).  An exception keeps that
+ * identity when it is moved.
  */
 const char *eas_recur_instance_id(apr_pool_t *p, apr_time_t original);
 

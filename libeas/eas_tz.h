@@ -35,16 +35,6 @@ apr_status_t eas_walltime_to_time(const eas_walltime_t *wt, apr_time_t *t);
 int eas_walltime_weekday(const eas_walltime_t *wt);
 int eas_days_in_month(int year, int month);
 
-/* MS-ASDTYPE 2.7.2 Compact DateTime "20240131T083000Z" or MS-ASDTYPE 2.3
- * dateTime "2024-01-31T08:30:00.000Z" -> t.  APR_EINVAL on anything else. */
-apr_status_t eas_time_parse(const char *s, apr_time_t *t);
-#define EAS_COMPACT_TIME_LEN 16
-/* Compact DateTime of t (seconds truncated); buf has 17 bytes. */
-void eas_time_format_compact(apr_time_t t, char *buf);
-#define EAS_DATETIME_LEN 24
-/* dateTime with milliseconds; buf has 25 bytes. */
-void eas_time_format_datetime(apr_time_t t, char *buf);
-
 /* ---- the TIME_ZONE_INFORMATION blob ---------------------------------- */
 
 #define EAS_TZINFO_LEN 172          /* bytes before base64 */

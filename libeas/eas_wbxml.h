@@ -40,8 +40,15 @@ const char *eas_wbxml_page_ns(unsigned page);
 int eas_wbxml_page_by_ns(const char *ns, apr_size_t len);
 /* MS-ASWBXML name of a tag, NULL if the page has no such token. */
 const char *eas_wbxml_tag_name(eas_tag_t tag);
-/* Tag for (page, name); also accepts the documented alternative spellings. */
+/* Tag for (page, name); also accepts the documented alternative spellings
+ * (Find GALSearchCriterion, ComposeMail ForwardeeName/ForwardeeEmail).
+ * EAS_TAG_NONE if the page has no such name. */
 eas_tag_t eas_wbxml_tag_by_name(unsigned page, const char *name, apr_size_t len);
+/* Non-zero when EAS types the element as a byte array, which MS-ASDTYPE
+ * 2.7.1 says is sent as OPAQUE (ComposeMail:Mime, AirSyncBase:Content,
+ * the ConversationId/ConversationIndex elements, GAL:Data,
+ * ResolveRecipients:Data). */
+int eas_wbxml_tag_opaque(eas_tag_t tag);
 
 /* ---- tree ------------------------------------------------------------ */
 
@@ -92,8 +99,22 @@ typedef struct eas_wbxml_error_t {
     apr_size_t offset;        /* byte position in the input where it went wrong */
 } eas_wbxml_error_t;
 
-/* Decodes buf; on success *root is the document element.  The tree lives
- * in p and may point into buf only if buf outlives it: text is copied. */
+/* Decodes buf; on success *root is the document element and the tree lives
+ * in p (all text is copied, buf may go away).  limits NULL means
+ * eas_wbxml_default_limits.
+ *
+ * Accepted: WBXML 1.1-1.3 headers with public id 1 (unknown, as devices
+ * send) or a string-table public id (as libwbxml writes), charset UTF-8 (or
+ * 0, unknown), a string table (for STR_T); tags defined on their page,
+ * SWITCH_PAGE, END, STR_I, STR_T, ENTITY, OPAQUE.  Text must be UTF-8.
+ * Rejected: attributes, LITERAL*, EXT*, PI, content outside the root,
+ * anything after the root.  Consecutive text pieces of one element are
+ * joined; the element is marked opaque if any piece was OPAQUE.
+ *
+ * On failure *root is NULL and err (if not NULL) holds the code and the
+ * offset of the token that failed: for invalid UTF-8 the offending byte,
+ * for an input that ends inside a token the start of that token, and the
+ * input length when elements are still open at the end. */
 eas_wbxml_error_e eas_wbxml_decode(apr_pool_t *p, const void *buf, apr_size_t len,
                                    const eas_wbxml_limits_t *limits,
                                    eas_node_t **root, eas_wbxml_error_t *err);
@@ -108,7 +129,15 @@ typedef struct eas_wbxml_writer_t eas_wbxml_writer_t;
 typedef apr_status_t eas_wbxml_flush_fn(void *baton, const char *data, apr_size_t len);
 
 /* The header (version 1.3, public id 1, UTF-8, no string table) is written
- * at creation.  With flush == NULL everything stays in the buffer. */
+ * at creation.  With flush == NULL everything stays in the buffer; with a
+ * callback, full chunks (and large text or opaque data, uncopied) are handed
+ * to it as they are produced.
+ *
+ * Text is written as inline strings: NUL bytes are dropped and invalid
+ * UTF-8 bytes become U+FFFD, so the document stays well-formed whatever a
+ * backend returned.  Misuse (an unknown tag, END or content with no open
+ * element, a second root) writes nothing and makes eas_wbxml_status()
+ * return APR_EINVAL. */
 eas_wbxml_writer_t *eas_wbxml_writer_create(apr_pool_t *p, eas_wbxml_flush_fn *flush,
                                             void *baton);
 /* Opens an element; if it is closed with nothing inside, it is written as empty. */
@@ -132,12 +161,14 @@ void eas_wbxml_node(eas_wbxml_writer_t *w, const eas_node_t *n);
 int eas_wbxml_depth(const eas_wbxml_writer_t *w);
 /* Hands buffered bytes to the flush callback now (no-op without one). */
 apr_status_t eas_wbxml_flush(eas_wbxml_writer_t *w);
-/* Closes open elements, flushes; returns the buffered document (all of it
- * when there is no flush callback, the unflushed tail otherwise). */
+/* Closes open elements; returns the buffered document (all of it when
+ * there is no flush callback; with one, everything has been handed to it
+ * and *len is 0).  Returns eas_wbxml_status(). */
 apr_status_t eas_wbxml_finish(eas_wbxml_writer_t *w, const char **data, apr_size_t *len);
 /* Bytes produced so far, flushed or not. */
 apr_size_t eas_wbxml_size(const eas_wbxml_writer_t *w);
-/* First error from the flush callback, sticky. */
+/* First error (from the flush callback, or APR_EINVAL on misuse), sticky;
+ * after one, further calls write nothing. */
 apr_status_t eas_wbxml_status(const eas_wbxml_writer_t *w);
 
 #endif

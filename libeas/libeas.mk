@@ -2,6 +2,10 @@
 lib_LTLIBRARIES += libeas/libeas.la
 libeas_libeas_la_SOURCES = \
 	libeas/eas_log.c
+libeas_libeas_la_SOURCES += \
+	libeas/eas_wbxml.c \
+	libeas/eas_wbxml_tables.c \
+	libeas/eas_wbxml_private.h
 libeas_libeas_la_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS) $(CURL_CFLAGS) $(PQ_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS) $(ICU_CFLAGS)
 libeas_libeas_la_LIBADD = $(APR_LIBS) $(XML_LIBS) $(CURL_LIBS) $(PQ_LIBS) \
@@ -19,6 +23,34 @@ pkginclude_HEADERS += \
 	libeas/eas_protocol.h \
 	libeas/eas_query.h
 libeas_libeas_la_SOURCES += \
+	libeas/eas_utf8.c \
+	libeas/eas_policy.c \
+	libeas/eas_autodiscover.c
+pkginclude_HEADERS += \
+	libeas/eas_utf8.h \
+	libeas/eas_policy.h \
+	libeas/eas_autodiscover.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_commands.h \
+	libeas/eas_cmd_folders.c \
+	libeas/eas_cmd_settings.c \
+	libeas/eas_db.c \
+	libeas/eas_device.c \
+	libeas/eas_device.h \
+	libeas/eas_folders.c \
+	libeas/eas_folders.h \
+	libeas/eas_login.c \
+	libeas/eas_provision.c \
+	libeas/eas_provision.h \
+	libeas/eas_request.c \
+	libeas/eas_status.c \
+	libeas/eas_status.h \
+	libeas/eas_time.c
+pkginclude_HEADERS += \
+	libeas/eas_db.h \
+	libeas/eas_login.h \
+	libeas/eas_request.h \
+	libeas/eas_time.h
 	libeas/eas_tz.c
 pkginclude_HEADERS += \
 	libeas/eas_tz.h

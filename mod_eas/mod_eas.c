@@ -1,40 +1,71 @@
 /*
  * mod_eas: Exchange ActiveSync for httpd 2.4.  Module declaration and hook
- * registration; the work is done by libeas.
+ * registration; the work is done by libeas through the glue files.
  */
+#include <curl/curl.h>
+#include <libxml/parser.h>
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include "mod_eas_config.h"
+#include "mod_eas_handler.h"
 #include "mod_eas_private.h"
+
+static apr_status_t curl_cleanup(void *data)
+{
+    curl_global_cleanup();
+    return APR_SUCCESS;
+}
+
+static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    /* The first pass only checks the configuration. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(00060) "curl_global_init failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
+    xmlInitParser(); /* before any thread parses Autodiscover requests */
+    return eas_handler_post_config(pconf, s);
+}
+
+static void eas_child_init(apr_pool_t *p, server_rec *s)
+{
+    eas_handler_child_init(p, s);
+    eas_auth_child_init(p, s);
+}
 
 static int eas_handler(request_rec *r)
 {
-    if (!r->handler || strcmp(r->handler, "eas"))
+    if (!r->handler)
         return DECLINED;
-
-    if (r->method_number == M_OPTIONS) {
-        apr_table_setn(r->headers_out, "MS-Server-ActiveSync", "16.1");
-        apr_table_setn(r->headers_out, "MS-ASProtocolVersions",
-                       "2.5,12.0,12.1,14.0,14.1,16.0,16.1");
-        apr_table_setn(r->headers_out, "MS-ASProtocolCommands",
-                       "Sync,FolderSync,FolderCreate,FolderDelete,FolderUpdate,"
-                       "GetItemEstimate,Ping,Provision,Settings");
-        apr_table_setn(r->headers_out, "Allow", "OPTIONS,POST");
-        apr_table_setn(r->headers_out, "Public", "OPTIONS,POST");
-        return OK;
-    }
-    return HTTP_BAD_REQUEST;
+    if (!strcmp(r->handler, "eas"))
+        return eas_handle_activesync(r);
+    if (!strcmp(r->handler, "eas-autodiscover"))
+        return eas_handle_autodiscover(r);
+    return DECLINED;
 }
 
 static void eas_register_hooks(apr_pool_t *p)
 {
+    ap_hook_post_config(eas_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    eas_auth_register(p);
 }
 
 module AP_MODULE_DECLARE_DATA eas_module = {
     STANDARD20_MODULE_STUFF,
-    NULL, NULL, NULL, NULL, NULL,
+    eas_create_dir_conf,
+    eas_merge_dir_conf,
+    eas_create_srv_conf,
+    eas_merge_srv_conf,
+    eas_cmds,
     eas_register_hooks
 };

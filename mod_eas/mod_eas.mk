@@ -2,9 +2,16 @@
 apachemod_LTLIBRARIES += mod_eas/mod_eas.la
 mod_eas_mod_eas_la_SOURCES = \
 	mod_eas/mod_eas.c \
+	mod_eas/mod_eas_auth.c \
+	mod_eas/mod_eas_autodiscover.c \
+	mod_eas/mod_eas_config.c \
+	mod_eas/mod_eas_config.h \
+	mod_eas/mod_eas_handler.c \
+	mod_eas/mod_eas_handler.h \
 	mod_eas/mod_eas_private.h
-mod_eas_mod_eas_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS)
-mod_eas_mod_eas_la_LIBADD = libeas/libeas.la $(APR_LIBS)
+mod_eas_mod_eas_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(CURL_CFLAGS) $(XML_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+mod_eas_mod_eas_la_LIBADD = libeas/libeas.la $(APR_LIBS) $(CURL_LIBS) $(XML_LIBS) $(OPENSSL_LIBS)
 mod_eas_mod_eas_la_LDFLAGS = -module -avoid-version -shared -export-symbols-regex '^eas_module$$'
 
 # Debian's a2enmod works from the .so alone.

@@ -9,4 +9,8 @@
 extern module AP_MODULE_DECLARE_DATA eas_module;
 APLOG_USE_MODULE(eas);
 
+/* An eas_log_t sink for server-level messages; baton is the server_rec. */
+void eas_log_server_sink(void *baton, int level, apr_status_t rv, const char *file, int line,
+                         const char *msg);
+
 #endif

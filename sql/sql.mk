@@ -1,5 +1,7 @@
 # Schema and migrations, installed into $(pkgdatadir)/sql; eas-dbupgrade applies them.
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = \
-	sql/001_schema_version.sql
+	sql/001_schema_version.sql \
+	sql/002_core.sql \
+	sql/003_admin.sql
 dist_bin_SCRIPTS = tools/eas-dbupgrade

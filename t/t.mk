@@ -18,6 +18,24 @@ UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
 check_PROGRAMS += t/unit/test_query
 t_unit_test_query_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_query
+
+check_PROGRAMS += t/unit/test_wbxml
+TESTS += t/unit/test_wbxml
+t_unit_test_wbxml_LDADD = $(UNIT_LDADD)
+check_PROGRAMS += t/unit/test_policy t/unit/test_autodiscover
+t_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_unit_test_policy_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+t_unit_test_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_unit_test_autodiscover_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+TESTS += t/unit/test_policy t/unit/test_autodiscover
+
+# WBXML: libwbxml2 cross-check (with a helper that reduces documents to
+# tokens) and the eas-wbxml tool.
+check_PROGRAMS += t/wbxml-canon
+t_wbxml_canon_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_wbxml_canon_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+TESTS += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t
+EXTRA_DIST += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t t/wbxml-corpus
 # Time zones: ICU is the oracle the tests compare against.
 check_PROGRAMS += t/unit/test_tz
 t_unit_test_tz_CPPFLAGS = $(AM_CPPFLAGS) $(ICU_CFLAGS)

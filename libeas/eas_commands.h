@@ -1,0 +1,27 @@
+/*
+ * Command handlers.  Each takes the request after the pipeline has checked
+ * version, user, device access and provisioning, with the transaction open,
+ * and writes the response (req->out via eas_request_writer, or a status).
+ * Returning APR_SUCCESS means "commit what I did"; APR_EAGAIN means a
+ * backend is temporarily unavailable (503, nothing committed); anything
+ * else is a server error (500, nothing committed).
+ */
+#ifndef EAS_COMMANDS_H
+#define EAS_COMMANDS_H
+
+#include "eas_request.h"
+
+typedef apr_status_t eas_cmd_fn(eas_request_t *req);
+
+eas_cmd_fn eas_cmd_provision;
+eas_cmd_fn eas_cmd_settings;
+eas_cmd_fn eas_cmd_foldersync;
+eas_cmd_fn eas_cmd_foldercreate;
+eas_cmd_fn eas_cmd_folderdelete;
+eas_cmd_fn eas_cmd_folderupdate;
+
+/* Writes <Root><Status>n</Status></Root> for the command's namespace, the
+ * form every command uses for the common status codes (MS-ASCMD 2.2.2). */
+void eas_cmd_status_only(eas_request_t *req, int status);
+
+#endif

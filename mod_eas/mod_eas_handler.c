@@ -1,0 +1,272 @@
+/*
+ * The content handler: turns an httpd request into an eas_request_t,
+ * lets libeas run it, and writes what libeas produced (MS-ASHTTP).
+ */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
+
+#include "eas_login.h"
+#include "mod_eas_config.h"
+#include "mod_eas_handler.h"
+#include "mod_eas_private.h"
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+
+static eas_imap_pool_t *imap_pool;
+
+eas_imap_pool_t *eas_handler_imap_pool(void)
+{
+    return imap_pool;
+}
+
+void eas_handler_child_init(apr_pool_t *p, server_rec *s)
+{
+    static eas_log_t log;
+
+    log.sink = eas_log_server_sink;
+    log.baton = s;
+    log.level = s->log.level;
+    /* Idle IMAP connections are closed after 5 minutes, before the
+     * server's own autologout (30 minutes by RFC 3501). */
+    if (eas_imap_pool_create(&imap_pool, p, 64, apr_time_from_sec(300), &log) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(00017)
+                     "cannot create the IMAP connection pool");
+}
+
+int eas_handler_post_config(apr_pool_t *p, server_rec *s)
+{
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    if (!dbd_open || !dbd_close) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(00010)
+                     "mod_dbd is not loaded: mod_eas keeps its state in PostgreSQL "
+                     "through mod_dbd (LoadModule dbd_module, DBDriver pgsql)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void log_sink(void *baton, int level, apr_status_t rv, const char *file, int line,
+                     const char *msg)
+{
+    request_rec *r = baton;
+
+    ap_log_rerror_(file, line, APLOG_MODULE_INDEX, level, rv, r, "%s", msg);
+}
+
+void eas_log_server_sink(void *baton, int level, apr_status_t rv, const char *file, int line,
+                         const char *msg)
+{
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, level, rv, baton, "%s", msg);
+}
+
+/* Reads the whole body, refusing more than max bytes (413). */
+static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size_t *len)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_off_t total = 0;
+    int seen_eos = 0, rc;
+    char *buf;
+    apr_size_t n;
+
+    *body = "";
+    *len = 0;
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK)
+        return rc;
+    if (r->remaining > (apr_off_t)max) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00011)
+                      "request body of %" APR_OFF_T_FMT " bytes exceeds EASMaxBodySize %"
+                      APR_SIZE_T_FMT, r->remaining, max);
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    do {
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                                         APR_BLOCK_READ, 65536);
+        apr_bucket *b;
+
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, EASLOGNO(00012)
+                          "reading the request body failed");
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b))
+            if (APR_BUCKET_IS_EOS(b))
+                seen_eos = 1;
+        apr_brigade_length(bb, 1, &total);
+        if (total > (apr_off_t)max) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00013)
+                          "chunked request body exceeds EASMaxBodySize %" APR_SIZE_T_FMT, max);
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+    } while (!seen_eos);
+    if (apr_brigade_pflatten(bb, &buf, &n, r->pool) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    *body = buf;
+    *len = n;
+    return OK;
+}
+
+typedef struct {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+} stream_t;
+
+/* Writes body bytes; with flush, they leave at once (chunked when the
+ * length is not known yet), which keeps slow clients from timing out. */
+static apr_status_t send_bytes(stream_t *st, const char *data, apr_size_t len, int flush)
+{
+    request_rec *r = st->r;
+    apr_status_t rv;
+
+    if (!st->bb)
+        st->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    if (len)
+        apr_brigade_write(st->bb, NULL, NULL, data, len);
+    if (flush)
+        APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, st->bb);
+    apr_brigade_cleanup(st->bb);
+    return rv;
+}
+
+static apr_status_t flush_out(void *baton, const char *data, apr_size_t len)
+{
+    stream_t *st = baton;
+
+    if (!st->bb)
+        ap_set_content_type(st->r, "application/vnd.ms-sync.wbxml");
+    return send_bytes(st, data, len, 1);
+}
+
+static int send_options(request_rec *r, const eas_dir_conf_t *dc)
+{
+    eas_version_set_t set = dc->eas.versions;
+
+    apr_table_setn(r->headers_out, "MS-Server-ActiveSync",
+                   eas_version_str(eas_version_set_max(set)));
+    apr_table_setn(r->headers_out, "MS-ASProtocolVersions", eas_version_set_str(r->pool, set));
+    apr_table_setn(r->headers_out, "MS-ASProtocolCommands", eas_commands_str(r->pool, set));
+    apr_table_setn(r->headers_out, "Allow", "OPTIONS,POST");
+    apr_table_setn(r->headers_out, "Public", "OPTIONS,POST");
+    apr_table_setn(r->headers_out, "Cache-Control", "private");
+    ap_set_content_length(r, 0);
+    return OK;
+}
+
+int eas_handle_activesync(request_rec *r)
+{
+    const eas_dir_conf_t *dc = eas_dir_conf(r);
+    eas_request_t *req;
+    eas_log_t *log;
+    ap_dbd_t *dbd;
+    stream_t *st;
+    const char *why, *user = NULL, *pw = NULL, *hdr;
+    int rc;
+
+    if (r->method_number == M_OPTIONS)
+        return send_options(r, dc);
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "OPTIONS,POST");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, EASLOGNO(00014)
+                      "no authenticated user: configure AuthType Basic and Require "
+                      "valid-user on the ActiveSync location");
+        return HTTP_UNAUTHORIZED;
+    }
+
+    req = apr_pcalloc(r->pool, sizeof(*req));
+    log = apr_pcalloc(r->pool, sizeof(*log));
+    log->sink = log_sink;
+    log->baton = r;
+    log->level = ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX);
+    req->pool = r->pool;
+    req->log = log;
+    req->cfg = &dc->eas;
+    req->method = r->method;
+    req->imap = imap_pool;
+    req->imap_server = &dc->imap;
+
+    switch (eas_query_parse(r->pool, r->args, &req->q, &why)) {
+    case EAS_QUERY_OK:
+        break;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00015)
+                      "bad request URI query: %s", why);
+        return HTTP_BAD_REQUEST;
+    }
+
+    /* The password goes to IMAP for users who authenticate there. */
+    if (ap_get_basic_auth_components(r, &user, &pw) == APR_SUCCESS)
+        req->password = pw;
+    req->login = eas_login_normalize(r->pool, r->user, dc->login_domain_strip);
+    req->version_hdr = apr_table_get(r->headers_in, "MS-ASProtocolVersion");
+    req->policy_key_hdr = apr_table_get(r->headers_in, "X-MS-PolicyKey");
+    req->user_agent = apr_table_get(r->headers_in, "User-Agent");
+    req->content_type = apr_table_get(r->headers_in, "Content-Type");
+    req->remote_ip = r->useragent_ip;
+    hdr = apr_table_get(r->headers_in, "MS-ASAcceptMultiPart");
+    req->accept_multipart = req->q.accept_multipart || (hdr && (*hdr == 'T' || *hdr == 't'));
+    req->headers_out = r->headers_out;
+    req->http_status = HTTP_OK;
+
+    if ((rc = read_body(r, dc->eas.max_body, &req->body, &req->body_len)) != OK)
+        return rc;
+
+    if (!(dbd = dbd_open(r->pool, r->server))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, EASLOGNO(00016)
+                      "no database connection (see mod_dbd's messages); answering 503");
+        apr_table_setn(r->err_headers_out, "Retry-After", "30");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    req->db = apr_pcalloc(r->pool, sizeof(*req->db));
+    req->db->driver = dbd->driver;
+    req->db->handle = dbd->handle;
+    req->db->pool = dbd->pool;
+    req->db->log = log;
+
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    st->r = r;
+    req->flush = flush_out;
+    req->flush_baton = st;
+
+    eas_request_process(req);
+    eas_db_rollback(req->db); /* no-op unless a command left one open */
+    dbd_close(r->server, dbd);
+
+    if (req->status_note)
+        apr_table_setn(r->notes, "eas-status", req->status_note);
+    if (req->http_status != HTTP_OK && !st->bb) {
+        if (req->http_status == HTTP_SERVICE_UNAVAILABLE ||
+            req->http_status == HTTP_TOO_MANY_REQUESTS)
+            apr_table_overlap(r->err_headers_out, r->headers_out, APR_OVERLAP_TABLES_SET);
+        return req->http_status;
+    }
+    if (req->raw_body) {
+        ap_set_content_type(r, req->raw_type);
+        ap_set_content_length(r, (apr_off_t)req->raw_len);
+        send_bytes(st, req->raw_body, req->raw_len, 0);
+        return OK;
+    }
+    if (req->out) {
+        const char *data;
+        apr_size_t len;
+
+        eas_wbxml_finish(req->out, &data, &len);
+        if (!st->bb) {
+            ap_set_content_type(r, "application/vnd.ms-sync.wbxml");
+            ap_set_content_length(r, (apr_off_t)len);
+        }
+        if (len)
+            send_bytes(st, data, len, 0);
+        return OK;
+    }
+    ap_set_content_length(r, 0);
+    return OK;
+}
