@@ -327,17 +327,20 @@ static apr_status_t walk_weekly(const struct icalrecurrencetype *rr,
     }
 }
 
+#define NO_STOP APR_INT64_MAX
+
 /*
  * Calls fn for each occurrence of rr (its COUNT applies, its UNTIL must be
  * cleared: until is ours, in UTC) until fn returns non-zero.  jump, when
  * later than dtstart, lets the iterator skip ahead (not with COUNT, whose
- * numbering needs every occurrence).  APR_INCOMPLETE when the step limit
- * ended the walk.
+ * numbering needs every occurrence).  No occurrence after stop is wanted.
+ * APR_INCOMPLETE when the step limit ended the walk.
  */
 static apr_status_t walk(const struct icalrecurrencetype *rr, const eas_walltime_t *dtstart,
                          eas_tz_t *tz, int has_until, apr_time_t until, apr_time_t jump,
-                         walk_fn *fn, void *baton)
+                         apr_time_t stop, walk_fn *fn, void *baton)
 {
+    struct icalrecurrencetype bounded = *rr;
     icalrecur_iterator *it;
     apr_time_t first;
     apr_status_t rv;
@@ -347,11 +350,21 @@ static apr_status_t walk(const struct icalrecurrencetype *rr, const eas_walltime
         return walk_weekly(rr, dtstart, tz, has_until, until, jump, fn, baton);
     if ((rv = eas_tz_local_to_utc(tz, dtstart, EAS_TZ_FORMER, &first, NULL)) != APR_SUCCESS)
         return rv;
-    it = icalrecur_iterator_new(*rr, to_ical(dtstart));
+    /* libical searches up to the 26th century for a rule that never
+     * matches (BYMONTH=2;BYMONTHDAY=30); its own UNTIL, in the wall-clock
+     * time it iterates in, ends the search where we stop looking. */
+    if (has_until && until < stop)
+        stop = until;
+    if (stop < NO_STOP - 3 * DAY_US) {
+        eas_walltime_t sw;
+        if (eas_tz_utc_to_local(tz, stop + 2 * DAY_US, &sw, NULL) == APR_SUCCESS)
+            bounded.until = to_ical(&sw);
+    }
+    it = icalrecur_iterator_new(bounded, to_ical(dtstart));
     icalerror_clear_errno();
     if (!it)
         return APR_EINVAL;    /* libical found the rule malformed or empty */
-    if (jump > first + 2 * DAY_US && rr->count == 0 && !rr->rscale) {
+    if (jump > first + 2 * DAY_US && jump < stop && rr->count == 0 && !rr->rscale) {
         eas_walltime_t jw;
         if (eas_tz_utc_to_local(tz, jump - 2 * DAY_US, &jw, NULL) == APR_SUCCESS)
             icalrecur_iterator_set_start(it, to_ical(&jw));
@@ -400,7 +413,7 @@ static apr_status_t last_of_count(struct icalrecurrencetype *rr, const eas_wallt
                                   eas_tz_t *tz, apr_time_t *at)
 {
     nth_baton_t b = { 0, rr->count, 0 };
-    apr_status_t rv = walk(rr, dtstart, tz, 0, 0, 0, nth_cb, &b);
+    apr_status_t rv = walk(rr, dtstart, tz, 0, 0, 0, NO_STOP, nth_cb, &b);
     if (rv != APR_SUCCESS)
         return rv;
     if (b.n == 0)
@@ -771,7 +784,7 @@ static apr_status_t expand_rule(apr_pool_t *p, struct icalrecurrencetype *rr, in
     b.to = to;
     b.max = max;
     b.more = 0;
-    rv = walk(rr, dtstart, tz, has_until, until, from - duration, expand_cb, &b);
+    rv = walk(rr, dtstart, tz, has_until, until, from - duration, to, expand_cb, &b);
     *out = b.out;
     if (rv == APR_SUCCESS && b.more)
         rv = APR_INCOMPLETE;
@@ -804,6 +817,28 @@ apr_status_t eas_recur_expand(apr_pool_t *p, const eas_recur_t *r,
     return rv;
 }
 
+/* RFC 5545 3.3.10 restrictions libical does not enforce, and sub-daily
+ * frequencies, which no EAS item has and libical walks second by second. */
+static apr_status_t expandable(const struct icalrecurrencetype *rr)
+{
+    int i, n = list_len(rr->by_day, ICAL_BY_DAY_SIZE);
+    int monthly_or_yearly = rr->freq == ICAL_MONTHLY_RECURRENCE
+                            || rr->freq == ICAL_YEARLY_RECURRENCE;
+
+    if (rr->freq == ICAL_SECONDLY_RECURRENCE || rr->freq == ICAL_MINUTELY_RECURRENCE
+        || rr->freq == ICAL_HOURLY_RECURRENCE)
+        return APR_ENOTIMPL;
+    for (i = 0; i < n && !monthly_or_yearly; ++i)
+        if (icalrecurrencetype_day_position(rr->by_day[i]) != 0)
+            return APR_EINVAL;
+    if ((rr->freq == ICAL_WEEKLY_RECURRENCE && list_len(rr->by_month_day, ICAL_BY_MONTHDAY_SIZE))
+        || (rr->freq != ICAL_YEARLY_RECURRENCE
+            && (list_len(rr->by_year_day, ICAL_BY_YEARDAY_SIZE)
+                || list_len(rr->by_week_no, ICAL_BY_WEEKNO_SIZE))))
+        return APR_EINVAL;
+    return APR_SUCCESS;
+}
+
 apr_status_t eas_rrule_expand(apr_pool_t *p, const char *rrule, const eas_walltime_t *dtstart,
                               eas_tz_t *tz, int all_day, apr_interval_time_t duration,
                               apr_time_t from, apr_time_t to, const apr_array_header_t *skip,
@@ -816,6 +851,10 @@ apr_status_t eas_rrule_expand(apr_pool_t *p, const char *rrule, const eas_wallti
 
     if (!rrule || !walltime_ok(dtstart) || parse_rule(rrule, &rr) != APR_SUCCESS)
         return APR_EINVAL;
+    if ((rv = expandable(&rr)) != APR_SUCCESS) {
+        free_rule(&rr);
+        return rv;
+    }
     if (!icaltime_is_null_time(rr.until)) {
         if (until_from_ical(rr.until, tz, all_day, &until) != APR_SUCCESS) {
             free_rule(&rr);

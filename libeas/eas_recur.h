@@ -126,7 +126,8 @@ apr_status_t eas_recur_expand(apr_pool_t *p, const eas_recur_t *r,
                               apr_array_header_t **out);
 
 /* The same for a stored RRULE value (UNTIL read as in eas_recur_from_rrule).
- * APR_EINVAL for a malformed or never-matching rule. */
+ * APR_EINVAL for a malformed rule (RFC 5545 3.3.10 restrictions included) or
+ * one libical finds never matches, APR_ENOTIMPL for hourly and finer ones. */
 apr_status_t eas_rrule_expand(apr_pool_t *p, const char *rrule, const eas_walltime_t *dtstart,
                               eas_tz_t *tz, int all_day, apr_interval_time_t duration,
                               apr_time_t from, apr_time_t to, const apr_array_header_t *skip,
