@@ -73,6 +73,7 @@ typedef struct eas_device_t {
     int hierarchy_key;
     const char *hierarchy_seq, *hierarchy_prev_seq;
     const char *key_generation;
+    const char *versions_seen;  /* MS-ASProtocolVersions last offered, NULL if never */
 } eas_device_t;
 
 typedef struct eas_request_t eas_request_t;
@@ -132,6 +133,9 @@ eas_wbxml_writer_t *eas_request_writer(eas_request_t *req);
 
 /* Offered versions for this device/user, after caps. */
 eas_version_set_t eas_request_versions(const eas_request_t *req);
+/* The same from its parts (OPTIONS knows only the User-Agent); user_max 0: none. */
+eas_version_set_t eas_versions_offered(const eas_config_t *cfg, const char *device_type,
+                                       const char *user_agent, int user_max);
 
 /* The comma list for MS-ASProtocolCommands: implemented commands available
  * in at least one version of the set. */

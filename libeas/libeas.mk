@@ -6,12 +6,17 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_wbxml.c \
 	libeas/eas_wbxml_tables.c \
 	libeas/eas_wbxml_private.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_imap.c \
+	libeas/eas_imap_parse.c \
+	libeas/eas_imap_int.h
 libeas_libeas_la_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS) $(CURL_CFLAGS) $(PQ_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS) $(ICU_CFLAGS)
 libeas_libeas_la_LIBADD = $(APR_LIBS) $(XML_LIBS) $(CURL_LIBS) $(PQ_LIBS) \
 	$(OPENSSL_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(ICU_LIBS)
 # C:R:A — bump per libtool's rules when the exported interface changes.
 libeas_libeas_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^eas_'
+pkginclude_HEADERS += libeas/eas_imap.h
 pkginclude_HEADERS += \
 	libeas/eas_log.h \
 	libeas/eas_wbxml.h \

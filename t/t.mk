@@ -8,10 +8,10 @@ AM_TESTS_ENVIRONMENT = \
 	export top_builddir top_srcdir HTTPD_BIN;
 
 noinst_HEADERS += t/tap.h
-EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
+EXTRA_DIST += t/lib/stack.sh
 
-TESTS += t/01-httpd-options.t
-EXTRA_DIST += t/01-httpd-options.t
+TESTS += t/01-httpd-options.t t/03-stack-mail.t
+EXTRA_DIST += t/01-httpd-options.t t/03-stack-mail.t
 
 # Unit tests: one program per libeas area.
 UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
@@ -36,6 +36,17 @@ t_wbxml_canon_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
 t_wbxml_canon_LDADD = $(UNIT_LDADD) $(XML_LIBS)
 TESTS += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t
 EXTRA_DIST += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t t/wbxml-corpus
+# IMAP client: the parsers (built from source, to reach the internals) and
+# the connection pool without a server.
+check_PROGRAMS += t/unit/test_imap_parse
+t_unit_test_imap_parse_SOURCES = t/unit/test_imap_parse.c libeas/eas_imap_parse.c
+t_unit_test_imap_parse_CPPFLAGS = $(AM_CPPFLAGS)
+t_unit_test_imap_parse_LDADD = $(APR_LIBS)
+TESTS += t/unit/test_imap_parse
+check_PROGRAMS += t/unit/test_imap_pool
+t_unit_test_imap_pool_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
+t_unit_test_imap_pool_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+TESTS += t/unit/test_imap_pool
 # Time zones: ICU is the oracle the tests compare against.
 check_PROGRAMS += t/unit/test_tz
 t_unit_test_tz_CPPFLAGS = $(AM_CPPFLAGS) $(ICU_CFLAGS)
