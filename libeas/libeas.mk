@@ -56,6 +56,7 @@ pkginclude_HEADERS += \
 	libeas/eas_login.h \
 	libeas/eas_request.h \
 	libeas/eas_time.h
+libeas_libeas_la_SOURCES += \
 	libeas/eas_tz.c
 pkginclude_HEADERS += \
 	libeas/eas_tz.h
