@@ -61,3 +61,7 @@ TESTS += t/unit/test_tz
 check_PROGRAMS += t/unit/test_recur
 t_unit_test_recur_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_recur
+
+check_PROGRAMS += t/unit/test_time
+t_unit_test_time_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_time
