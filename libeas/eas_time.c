@@ -17,15 +17,35 @@ static int digits(const char *s, int n, int *out)
     return 1;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (any year). */
+static long long days_from_civil(int y, int m, int d)
+{
+    long long era;
+    int yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (int)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int eas_time_parse(const char *s, apr_time_t *t)
 {
-    apr_time_exp_t tm;
     int y, mo, d, h, mi, sec, ms = 0;
     const char *p;
 
     if (!s)
         return -1;
-    memset(&tm, 0, sizeof(tm));
     if (strlen(s) >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
         s[16] == ':') {
         if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
@@ -51,17 +71,12 @@ int eas_time_parse(const char *s, apr_time_t *t)
     }
     else
         return -1;
-    if (strcmp(p, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60 || y < 1601)
+    if (strcmp(p, "Z") || mo < 1 || mo > 12 || y < 1601 || d < 1 || d > days_in_month(y, mo) ||
+        h > 23 || mi > 59 || sec > 59)
         return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    tm.tm_usec = ms * 1000;
-    return apr_time_exp_gmt_get(t, &tm) == APR_SUCCESS ? 0 : -1;
+    *t = apr_time_from_sec(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) +
+         (apr_time_t)ms * 1000;
+    return 0;
 }
 
 const char *eas_time_format(apr_pool_t *p, apr_time_t t)

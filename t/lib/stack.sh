@@ -98,27 +98,36 @@ stack_start() { # stack_start [eas-stack up options]
     fi
     diag "stack up in $((($(date +%s%N) - t0) / 1000000)) ms: $STACK_T/stack"
     stack_load "$STACK_T/stack"
-    # Outlives a test killed by SIGKILL: once this shell is gone, stop the stack.
+    # Outlives a test killed by SIGKILL: once this shell is gone, stop the
+    # stack and any other stack the test made in $STACK_T.
     setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
-        "$2" down --dir "$3/stack" --purge; rm -rf "$3"' _ $$ "$EAS_STACK" "$STACK_T" \
-        </dev/null >/dev/null 2>&1 &
+        for d in "$3"/*/stack.state; do [ -f "$d" ] && "$2" down --dir "${d%/stack.state}"; done
+        rm -rf "$3"' _ $$ "$EAS_STACK" "$STACK_T" </dev/null >/dev/null 2>&1 &
     STACK_WATCHDOG=$!
 }
 
 stack_stop() {
+    local d failed=0
     [ -n "$STACK_T" ] || return 0
-    if [ "$STACK_OWNED" = 1 ]; then
-        [ -z "$STACK_WATCHDOG" ] || kill "$STACK_WATCHDOG" 2>/dev/null
-        if [ "${EAS_KEEP_T:-0}" = 1 ] || [ "$tap_fail" -gt 0 ]; then
-            "$EAS_STACK" down --dir "$STACK_T/stack" --quiet || echo "# eas-stack down failed"
-            echo "# stack stopped, its files are kept in $STACK_T"
-            return 0
-        fi
-        "$EAS_STACK" down --dir "$STACK_T/stack" --purge --quiet || echo "# eas-stack down failed"
+    # Finish the cleanup whatever arrives now: a second Ctrl-C, or a TAP
+    # reader that is gone (a write to it would kill us halfway).
+    trap '' INT TERM HUP PIPE
+    [ -z "$STACK_WATCHDOG" ] || kill "$STACK_WATCHDOG" 2>/dev/null
+    # Stacks a test starts itself (front ends, ...) live in $STACK_T too.
+    for d in "$STACK_T"/*/stack.state; do
+        [ -f "$d" ] || continue
+        "$EAS_STACK" down --dir "${d%/stack.state}" --quiet >>"$STACK_T/down.log" 2>&1 || failed=1
+    done
+    if [ "$failed" = 1 ]; then
+        echo "# eas-stack down failed: see $STACK_T/down.log"
+    elif [ "$STACK_OWNED" = 1 ] && { [ "${EAS_KEEP_T:-0}" = 1 ] || [ "$tap_fail" -gt 0 ]; }; then
+        echo "# stack stopped, its files are kept in $STACK_T"
+    else
+        rm -rf "$STACK_T"
     fi
-    rm -rf "$STACK_T"
 }
 trap stack_stop EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
