@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = \
 	export top_builddir top_srcdir HTTPD_BIN;
 
 noinst_HEADERS += t/tap.h
-EXTRA_DIST += t/lib/stack.sh
+EXTRA_DIST += t/lib/stack.sh t/lib/tap.sh
 
 TESTS += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
 EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
