@@ -56,3 +56,12 @@ pkginclude_HEADERS += \
 	libeas/eas_login.h \
 	libeas/eas_request.h \
 	libeas/eas_time.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_mime.c \
+	libeas/eas_mime_text.c \
+	libeas/eas_mime_ical.c \
+	libeas/eas_mime_write.c \
+	libeas/eas_mime_compose.c \
+	libeas/eas_mime_private.h
+pkginclude_HEADERS += \
+	libeas/eas_mime.h
