@@ -1,1 +1,25 @@
 # Benchmarks: built on demand, run by `make bench`.
+.PHONY: bench bench-wbxml
+bench: bench-wbxml
+
+# WBXML decode/encode throughput, libeas against libwbxml2 (libwbxml2-dev).
+EXTRA_DIST += bench/wbxml-bench.c
+CLEANFILES += bench/wbxml-corpus/*.wbxml
+if HAVE_LIBWBXML
+EXTRA_PROGRAMS += bench/wbxml-bench
+CLEANFILES += bench/wbxml-bench
+bench_wbxml_bench_SOURCES = bench/wbxml-bench.c
+bench_wbxml_bench_CPPFLAGS = $(AM_CPPFLAGS) $(WBXML2_CFLAGS)
+bench_wbxml_bench_LDADD = libeas/libeas.la $(APR_LIBS) $(WBXML2_LIBS)
+
+bench-wbxml: bench/wbxml-bench$(EXEEXT) tools/eas-wbxml$(EXEEXT)
+	@mkdir -p bench/wbxml-corpus
+	@for x in $(top_srcdir)/t/wbxml-corpus/*.xml; do \
+	    tools/eas-wbxml encode $$x >bench/wbxml-corpus/`basename $$x .xml`.wbxml || exit 1; \
+	done
+	bench/wbxml-bench -t $(BENCH_SECONDS) bench/wbxml-corpus/*.wbxml
+else
+bench-wbxml:
+	@echo "bench-wbxml needs libwbxml2 (Debian: libwbxml2-dev)"; exit 1
+endif
+BENCH_SECONDS = 1

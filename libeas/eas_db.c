@@ -19,8 +19,12 @@ static apr_status_t fail(eas_db_t *db, int rc, const char *sql)
 static apr_status_t prepare(eas_db_t *db, apr_pool_t *p, const char *sql,
                             apr_dbd_prepared_t **stmt)
 {
-    /* label NULL: apr_dbd_pgsql then runs PQexecParams every time */
-    int rc = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
+    /* label NULL: apr_dbd_pgsql then runs PQexecParams every time.  The
+     * driver reuses *stmt when it is not NULL, so it must start NULL. */
+    int rc;
+
+    *stmt = NULL;
+    rc = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
 
     return rc ? fail(db, rc, sql) : APR_SUCCESS;
 }

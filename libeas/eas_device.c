@@ -69,7 +69,7 @@ static const char *const touch_sql =
     "            OR coalesce(d.user_agent, '') ILIKE r.user_agent_pattern) "
     "     ORDER BY r.priority, r.id LIMIT 1), %s), "
     " d.access_state, d.budget_used, coalesce(d.throttled_until > now(), false), "
-    " d.hierarchy_key, d.hierarchy_seq, d.hierarchy_prev_seq, d.key_generation";
+    " d.hierarchy_key, d.hierarchy_seq, d.hierarchy_prev_seq, d.key_generation, d.versions_seen";
 
 apr_status_t eas_device_touch(eas_request_t *req, eas_device_touch_t *touch)
 {
@@ -120,6 +120,7 @@ apr_status_t eas_device_touch(eas_request_t *req, eas_device_touch_t *touch)
     d->hierarchy_seq = eas_db_val(rows, 0, 10);
     d->hierarchy_prev_seq = eas_db_val(rows, 0, 11);
     d->key_generation = eas_db_val(rows, 0, 12);
+    d->versions_seen = eas_db_val(rows, 0, 13);
     req->device = d;
 
     /* Remember the decision so the admin view shows what devices get. */

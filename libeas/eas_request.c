@@ -91,33 +91,52 @@ void eas_cmd_status_only(eas_request_t *req, int status)
     req->status_note = apr_itoa(req->pool, status);
 }
 
-static int cap_for(const eas_request_t *req)
+eas_version_set_t eas_versions_offered(const eas_config_t *cfg, const char *device_type,
+                                       const char *user_agent, int user_max)
 {
     const eas_version_cap_t *caps;
-    int i, cap = EAS_VERSION_MAX;
+    int i, cap = user_max ? user_max : EAS_VERSION_MAX;
 
-    if (!req->cfg->caps)
-        return cap;
-    caps = (const eas_version_cap_t *)req->cfg->caps->elts;
-    for (i = 0; i < req->cfg->caps->nelts; i++) {
-        const char *pat = caps[i].pattern;
-        if (caps[i].max_version < cap &&
-            ((req->q.device_type &&
-              apr_fnmatch(pat, req->q.device_type, APR_FNM_CASE_BLIND) == APR_SUCCESS) ||
-             (req->user_agent &&
-              apr_fnmatch(pat, req->user_agent, APR_FNM_CASE_BLIND) == APR_SUCCESS)))
-            cap = caps[i].max_version;
+    if (cfg->caps) {
+        caps = (const eas_version_cap_t *)cfg->caps->elts;
+        for (i = 0; i < cfg->caps->nelts; i++) {
+            const char *pat = caps[i].pattern;
+            if (caps[i].max_version < cap &&
+                ((device_type && apr_fnmatch(pat, device_type, APR_FNM_CASE_BLIND) == APR_SUCCESS) ||
+                 (user_agent && apr_fnmatch(pat, user_agent, APR_FNM_CASE_BLIND) == APR_SUCCESS)))
+                cap = caps[i].max_version;
+        }
     }
-    return cap;
+    return eas_version_set_cap(cfg->versions, cap);
 }
 
 eas_version_set_t eas_request_versions(const eas_request_t *req)
 {
-    eas_version_set_t set = eas_version_set_cap(req->cfg->versions, cap_for(req));
+    return eas_versions_offered(req->cfg, req->q.device_type, req->user_agent,
+                                req->user ? req->user->max_version : 0);
+}
 
-    if (req->user && req->user->max_version)
-        set = eas_version_set_cap(set, req->user->max_version);
-    return set;
+/* When a device is offered versions it was not offered before, X-MS-RP
+ * tells it to start over with the new list (MS-ASHTTP 2.2.2.1.2.9). */
+static apr_status_t announce_versions(eas_request_t *req)
+{
+    eas_version_set_t now = eas_request_versions(req), before;
+    const char *list = eas_version_set_str(req->pool, now);
+
+    if (req->device->versions_seen && !strcmp(req->device->versions_seen, list))
+        return APR_SUCCESS;
+    if (req->device->versions_seen && eas_version_set_parse(req->device->versions_seen, &before) &&
+        (now & ~before)) {
+        apr_table_setn(req->headers_out, "X-MS-RP", list);
+        apr_table_setn(req->headers_out, "MS-ASProtocolVersions", list);
+        apr_table_setn(req->headers_out, "MS-ASProtocolCommands", eas_commands_str(req->pool, now));
+        eas_log_printf(req->log, EAS_LOG_MARK, EAS_LOG_INFO, APR_SUCCESS,
+                       EASLOGNO(00032) "%s/%s is offered more versions now (%s): X-MS-RP",
+                       req->login, req->device->device_id, list);
+    }
+    return eas_db_exec(req->db, req->pool, NULL,
+                       "UPDATE eas.devices SET versions_seen = %s WHERE id = %s::bigint",
+                       EAS_DB_ARGS(list, req->device->id));
 }
 
 static void refuse(eas_request_t *req, int http_status, int level, const char *why)
@@ -138,12 +157,10 @@ static int precheck(eas_request_t *req, const cmd_entry_t **entry)
     eas_wbxml_error_t err;
     const char *user;
 
-    if (req->q.cmd == EAS_CMD_UNKNOWN || !cmd_table[req->q.cmd].fn) {
-        refuse(req, req->q.cmd == EAS_CMD_UNKNOWN ? 400 : 501, EAS_LOG_INFO,
-               "command not implemented");
+    if (req->q.cmd == EAS_CMD_UNKNOWN) {
+        refuse(req, 400, EAS_LOG_INFO, "unknown command");
         return 0;
     }
-    *entry = &cmd_table[req->q.cmd];
 
     req->version = req->q.base64 ? req->q.version : eas_version_parse(req->version_hdr);
     if (!req->version) {
@@ -162,6 +179,11 @@ static int precheck(eas_request_t *req, const cmd_entry_t **entry)
         refuse(req, 400, EAS_LOG_INFO, "command does not exist in this protocol version");
         return 0;
     }
+    if (!cmd_table[req->q.cmd].fn) {
+        refuse(req, 501, EAS_LOG_INFO, "command not implemented");
+        return 0;
+    }
+    *entry = &cmd_table[req->q.cmd];
 
     user = eas_login_normalize(req->pool, req->q.user, 0);
     if (strcmp(user, req->login) &&
@@ -240,6 +262,8 @@ void eas_request_process(eas_request_t *req)
         refuse(req, 400, EAS_LOG_INFO, "protocol version above this user's ceiling");
         return;
     }
+    if ((rv = announce_versions(req)) != APR_SUCCESS)
+        goto server_error;
     if (throttle(req, &touch)) {
         eas_db_commit(req->db);
         return;

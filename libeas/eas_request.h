@@ -73,6 +73,7 @@ typedef struct eas_device_t {
     int hierarchy_key;
     const char *hierarchy_seq, *hierarchy_prev_seq;
     const char *key_generation;
+    const char *versions_seen;  /* MS-ASProtocolVersions last offered, NULL if never */
 } eas_device_t;
 
 typedef struct eas_request_t eas_request_t;
@@ -120,6 +121,20 @@ struct eas_request_t {
     const char *raw_body;
     apr_size_t raw_len;
     const char *status_note;  /* short outcome for the access log */
+
+    /* Long-poll (Ping, Sync with Wait/HeartbeatInterval).  A command with
+     * nothing to say yet sets wait_seconds > 0 and what may wake it, writes
+     * no body and returns APR_SUCCESS (its transaction is committed).  The
+     * glue then parks the request without a thread where it can, and runs
+     * the command again (rerun = 1, same body) when a watched folder
+     * changes, the device sends a newer request, or an administrator acts;
+     * when the time is up it runs it once more with wait_expired = 1, and
+     * the command then gives its "nothing changed" answer. */
+    int wait_seconds;
+    apr_array_header_t *wait_folders;   /* eas.folders.id (const char *) */
+    apr_array_header_t *wait_mailboxes; /* IMAP names of the mail folders among them */
+    int rerun;
+    int wait_expired;
 };
 
 /* Runs the request; afterwards http_status, headers_out and the body tell
@@ -132,6 +147,9 @@ eas_wbxml_writer_t *eas_request_writer(eas_request_t *req);
 
 /* Offered versions for this device/user, after caps. */
 eas_version_set_t eas_request_versions(const eas_request_t *req);
+/* The same from its parts (OPTIONS knows only the User-Agent); user_max 0: none. */
+eas_version_set_t eas_versions_offered(const eas_config_t *cfg, const char *device_type,
+                                       const char *user_agent, int user_max);
 
 /* The comma list for MS-ASProtocolCommands: implemented commands available
  * in at least one version of the set. */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <apr_strings.h>
 
-/* Global tokens, WAP-192-WBXML 7.1. */
+/* Global tokens (WAP-192-WBXML 7). */
 #define WB_SWITCH_PAGE 0x00
 #define WB_END 0x01
 #define WB_ENTITY 0x02
@@ -196,7 +196,7 @@ eas_wbxml_error_e eas_wbxml_decode(apr_pool_t *p, const void *buf, apr_size_t le
     const unsigned char *s = base, *tok = base, *strtbl = NULL;
     apr_uint32_t v, tbl_len = 0, pubid, pub_index = 0;
     apr_size_t pub_at = 0;
-    apr_size_t depth = 0, count = 0, max_string;
+    apr_size_t depth = 0, count = 0, max_string, max_depth, max_nodes;
     eas_node_t *doc = NULL, *cur = NULL;
     eas_wbxml_error_e code = EAS_WBXML_OK;
     unsigned page = 0;
@@ -207,12 +207,15 @@ eas_wbxml_error_e eas_wbxml_decode(apr_pool_t *p, const void *buf, apr_size_t le
     if (!limits)
         limits = &eas_wbxml_default_limits;
     max_string = limits->max_string ? limits->max_string : len;
+    max_depth = limits->max_depth;
+    max_nodes = limits->max_nodes;
     if (!len) {
         code = EAS_WBXML_E_EMPTY;
         goto fail;
     }
 
-    /* Header, WAP-192-WBXML 5.3 and MS-ASWBXML 2.1.1. */
+    /* Header (WAP-192-WBXML 5).  MS-ASWBXML 2.1 uses no string table,
+     * entities or public id strings, but libwbxml2 writes them: accepted. */
     if (*s < 0x01 || *s > 0x03) {
         code = EAS_WBXML_E_HEADER;
         goto fail;
@@ -273,11 +276,11 @@ eas_wbxml_error_e eas_wbxml_decode(apr_pool_t *p, const void *buf, apr_size_t le
                 code = EAS_WBXML_E_TOKEN;
                 goto fail;
             }
-            if (depth + 1 > limits->max_depth) {
+            if (depth + 1 > max_depth) {
                 code = EAS_WBXML_E_DEPTH;
                 goto fail;
             }
-            if (++count > limits->max_nodes) {
+            if (++count > max_nodes) {
                 code = EAS_WBXML_E_NODES;
                 goto fail;
             }
@@ -711,7 +714,8 @@ eas_wbxml_writer_t *eas_wbxml_writer_create(apr_pool_t *p, eas_wbxml_flush_fn *f
     w->buf = apr_palloc(p, w->cap);
     w->stack_cap = 16;
     w->stack = apr_palloc(p, (apr_size_t)w->stack_cap * sizeof(*w->stack));
-    /* MS-ASWBXML 2.1.1: version 1.3, public id 1, UTF-8, empty string table. */
+    /* As devices send it (MS-ASWBXML 3.1): version 1.3, public id 1 (unknown),
+     * UTF-8, empty string table. */
     memcpy(w->buf, "\x03\x01\x6A\x00", 4);
     w->len = 4;
     return w;

@@ -145,7 +145,9 @@ static apr_status_t flush_out(void *baton, const char *data, apr_size_t len)
 
 static int send_options(request_rec *r, const eas_dir_conf_t *dc)
 {
-    eas_version_set_t set = dc->eas.versions;
+    /* OPTIONS carries no DeviceType: caps apply by User-Agent only. */
+    eas_version_set_t set = eas_versions_offered(&dc->eas, NULL,
+                                                 apr_table_get(r->headers_in, "User-Agent"), 0);
 
     apr_table_setn(r->headers_out, "MS-Server-ActiveSync",
                    eas_version_str(eas_version_set_max(set)));
@@ -242,10 +244,16 @@ int eas_handle_activesync(request_rec *r)
 
     if (req->status_note)
         apr_table_setn(r->notes, "eas-status", req->status_note);
+    if (req->http_status == 449) {
+        /* httpd has no reason phrase for 449 (MS-ASHTTP, Exchange's own). */
+        r->status = 449;
+        r->status_line = "449 Retry after sending a PROVISION command";
+        ap_set_content_length(r, 0);
+        return OK;
+    }
     if (req->http_status != HTTP_OK && !st->bb) {
-        if (req->http_status == HTTP_SERVICE_UNAVAILABLE ||
-            req->http_status == HTTP_TOO_MANY_REQUESTS)
-            apr_table_overlap(r->err_headers_out, r->headers_out, APR_OVERLAP_TABLES_SET);
+        /* httpd sends only err_headers_out with an error status. */
+        apr_table_overlap(r->err_headers_out, r->headers_out, APR_OVERLAP_TABLES_SET);
         return req->http_status;
     }
     if (req->raw_body) {

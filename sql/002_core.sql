@@ -53,6 +53,7 @@ CREATE TABLE eas.devices (
     device_type        text NOT NULL,
     user_agent         text,
     protocol_version   text,
+    versions_seen      text,          -- MS-ASProtocolVersions the device was last offered
     first_seen         timestamptz NOT NULL DEFAULT now(),
     last_seen          timestamptz NOT NULL DEFAULT now(),
     last_command       text,

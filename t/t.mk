@@ -8,10 +8,10 @@ AM_TESTS_ENVIRONMENT = \
 	export top_builddir top_srcdir HTTPD_BIN;
 
 noinst_HEADERS += t/tap.h
-EXTRA_DIST += t/lib/httpd.sh t/conf/httpd.conf.in
+EXTRA_DIST += t/lib/stack.sh
 
-TESTS += t/01-httpd-options.t
-EXTRA_DIST += t/01-httpd-options.t
+TESTS += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
+EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
 
 # Unit tests: one program per libeas area.
 UNIT_LDADD = libeas/libeas.la $(APR_LIBS)
@@ -29,6 +29,13 @@ t_unit_test_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
 t_unit_test_autodiscover_LDADD = $(UNIT_LDADD) $(XML_LIBS)
 TESTS += t/unit/test_policy t/unit/test_autodiscover
 
+# WBXML: libwbxml2 cross-check (with a helper that reduces documents to
+# tokens) and the eas-wbxml tool.
+check_PROGRAMS += t/wbxml-canon
+t_wbxml_canon_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS)
+t_wbxml_canon_LDADD = $(UNIT_LDADD) $(XML_LIBS)
+TESTS += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t
+EXTRA_DIST += t/02-wbxml-crosscheck.t t/03-eas-wbxml.t t/wbxml-corpus
 # IMAP client: the parsers (built from source, to reach the internals) and
 # the connection pool without a server.
 check_PROGRAMS += t/unit/test_imap_parse
@@ -40,6 +47,11 @@ check_PROGRAMS += t/unit/test_imap_pool
 t_unit_test_imap_pool_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 t_unit_test_imap_pool_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 TESTS += t/unit/test_imap_pool
+
+# Protocol core against the local stack.
+EAS_TESTS = t/20-foldersync.t t/21-provision.t t/22-http.t t/23-settings.t
+TESTS += $(EAS_TESTS)
+EXTRA_DIST += $(EAS_TESTS) t/lib/eas.sh
 
 check_PROGRAMS += t/unit/test_mime
 TESTS += t/unit/test_mime
