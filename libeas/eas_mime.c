@@ -286,20 +286,49 @@ char *mime_part_bytes(apr_pool_t *p, GMimePart *part, apr_size_t *len)
     return mime_buf_str(&b);
 }
 
+/* The charset an HTML document declares in a <meta> tag (browsers look in
+ * the first 1024 bytes). */
+static const char *meta_charset(apr_pool_t *p, const char *html, apr_size_t len)
+{
+    apr_size_t i, n = len < 1024 ? len : 1024;
+
+    for (i = 0; i + 8 < n; i++) {
+        apr_size_t k;
+
+        if (strncasecmp(html + i, "charset=", 8))
+            continue;
+        i += 8;
+        while (i < n && (html[i] == '"' || html[i] == '\''))
+            i++;
+        for (k = i; k < n && (apr_isalnum(html[k]) || strchr("-_.:", html[k])); k++)
+            ;
+        return k > i ? apr_pstrmemdup(p, html + i, k - i) : NULL;
+    }
+    return NULL;
+}
+
 char *mime_part_text(apr_pool_t *p, GMimePart *part, apr_size_t *len, const char **charset)
 {
     GMimeObject *obj = GMIME_OBJECT(part);
     const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
     const char *format = g_mime_object_get_content_type_parameter(obj, "format");
     const char *delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+    const char *type = mime_type(p, obj), *used;
     char *raw, *text;
     apr_size_t n;
+    int ascii = 1;
 
     raw = mime_part_bytes(p, part, &n);
-    text = eas_mime_to_utf8(p, cs, raw, n, len, NULL);
-    if (charset)
-        *charset = cs ? apr_pstrdup(p, cs) : NULL;
-    if (!strcmp(mime_type(p, obj), "text/plain")) {
+    if (!cs && !strcmp(type, "text/html"))
+        cs = meta_charset(p, raw, n);
+    text = eas_mime_to_utf8(p, cs, raw, n, len, &used);
+    if (charset) {
+        /* Undeclared: RFC 2045's us-ascii, unless the bytes said otherwise. */
+        for (; n && ascii; n--)
+            ascii = (unsigned char)raw[n - 1] < 0x80;
+        *charset = cs ? apr_pstrdup(p, cs) : ascii ? "us-ascii" : used;
+    }
+    if (!strcmp(type, "text/plain")) {
         if (format && !strcasecmp(format, "flowed"))
             return eas_mime_unflow(p, text, *len, delsp && !strcasecmp(delsp, "yes"), len);
         return mime_crlf(p, text, *len, len);
@@ -857,8 +886,7 @@ apr_status_t eas_mime_parse(apr_pool_t *p, const char *data, apr_size_t len,
     m->html = all.html;
     m->html_len = all.html_len;
     m->native_body_type = m->html ? EAS_BODY_HTML : EAS_BODY_PLAIN;
-    m->internet_cpid = eas_mime_cpid(w.have_charset ? (w.charset ? w.charset : "us-ascii")
-                                                    : "utf-8");
+    m->internet_cpid = eas_mime_cpid(w.have_charset ? w.charset : "utf-8");
 
     /* IsInline: the HTML shows it (MS-ASAIRS 2.2.2.26). */
     for (i = 0; i < m->attachments->nelts; i++) {
@@ -939,10 +967,16 @@ const char *eas_mime_mime_data(eas_mime_msg_t *m, apr_size_t *len)
             /* 8-bit parts in other charsets: a fresh copy re-encoded to 7bit
              * reads the same and stays intact as a WBXML string. */
             GMimeMessage *copy = mime_parse_bytes(pv->raw, m->size);
-            GMimeFormatOptions *fo = g_mime_format_options_new();
+            GMimeFormatOptions *fo;
             char *s;
             apr_size_t n;
 
+            if (!copy) {
+                pv->mime = mime_utf8_clean(p, pv->raw, m->size, &pv->mime_len);
+                *len = pv->mime_len;
+                return pv->mime;
+            }
+            fo = g_mime_format_options_new();
             g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
             g_mime_object_encode(GMIME_OBJECT(copy), GMIME_ENCODING_CONSTRAINT_7BIT);
             s = g_mime_object_to_string(GMIME_OBJECT(copy), fo);

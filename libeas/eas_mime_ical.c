@@ -152,8 +152,9 @@ static void make_rule(time_t t, int old_offset, rule_t *r)
     r->minute = tm.tm_min;
 }
 
-/* Finds up to two offset changes in the year of `when` by sampling days,
- * then hours, then minutes. */
+/* Finds up to two offset changes in the year of `when`: weekly samples (no
+ * zone changes its offset twice within a week), then bisection to the
+ * minute. */
 static void tzinfo_from_zone(icaltimezone *z, const char *name, time_t when,
                              unsigned char out[EAS_TZINFO_SIZE])
 {
@@ -172,12 +173,12 @@ static void tzinfo_from_zone(icaltimezone *z, const char *name, time_t when,
     apr_time_exp_gmt_get(&y0, &tm);
     start = (time_t)apr_time_sec(y0);
     prev = offset_at(z, start);
-    for (d = 1; d <= 366 && n < 3; d++) {
+    for (d = 7; d <= 371 && n < 3; d += 7) {
         t = start + (time_t)d * 86400;
         cur = offset_at(z, t);
         if (cur == prev)
             continue;
-        lo = t - 86400;
+        lo = t - 7 * 86400;
         hi = t;
         /* offset(lo) == prev, offset(hi) == cur: bisect to the minute. */
         while (hi - lo > 60) {
@@ -218,16 +219,251 @@ static void tzinfo_from_zone(icaltimezone *z, const char *name, time_t when,
     put32(out + 168, -(dst - std) / 60);
 }
 
+/* ---- VTIMEZONE rules ------------------------------------------------- */
+
+/*
+ * Outlook, Google and Apple describe a zone in the invitation itself with a
+ * STANDARD and a DAYLIGHT observance, each a yearly RRULE.  That is exactly
+ * the one-rule model of TIME_ZONE_INFORMATION, so the blob and the wall
+ * clock conversions are computed from the observances directly; libical's
+ * own conversion expands every year since the observance's DTSTART (1601 in
+ * Exchange invitations) and costs milliseconds per message.  Zones that do
+ * not fit (no VTIMEZONE, RDATE lists, a change in the year asked for) go to
+ * libical.
+ */
+typedef struct {
+    int std_off, dst_off;       /* seconds east of UTC */
+    int has_dst;
+    rule_t to_dst, to_std;      /* local wall clock of each transition */
+} zrule_t;
+
+typedef struct {
+    int year, month, day, hour, minute, second;
+    int offset_to;
+    int has_rule;
+    apr_time_t until;           /* of the RRULE, 0 none */
+    rule_t rule;
+} observance_t;
+
+/* The yearly rule of an observance: BYMONTH with BYDAY=nDD, or BYDAY=DD with
+ * a seven-day BYMONTHDAY range (the older US form). */
+static int observance_rule(icalproperty *rr, int hour, int minute, observance_t *o)
+{
+    struct icalrecurrencetype r = icalproperty_get_rrule(rr);
+    int pos, first;
+
+    if (r.freq != ICAL_YEARLY_RECURRENCE || r.by_month[0] == ICAL_RECURRENCE_ARRAY_MAX
+        || r.by_month[1] != ICAL_RECURRENCE_ARRAY_MAX || r.by_day[0] == ICAL_RECURRENCE_ARRAY_MAX
+        || r.by_day[1] != ICAL_RECURRENCE_ARRAY_MAX || (r.interval && r.interval != 1))
+        return 0;
+    o->rule.month = icalrecurrencetype_month_month(r.by_month[0]);
+    o->rule.dow = (int)icalrecurrencetype_day_day_of_week(r.by_day[0]) - 1;
+    pos = icalrecurrencetype_day_position(r.by_day[0]);
+    if (!pos && r.by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+        first = r.by_month_day[0];
+        pos = first < 0 || first >= 22 ? -1 : (first - 1) / 7 + 1;
+    }
+    if (o->rule.dow < 0 || o->rule.dow > 6 || pos == 0 || pos < -1 || pos > 5)
+        return 0;
+    o->rule.week = pos < 0 ? 5 : pos;
+    o->rule.hour = hour;
+    o->rule.minute = minute;
+    o->until = icaltime_is_null_time(r.until) ? 0
+        : apr_time_from_sec((apr_time_t)icaltime_as_timet_with_zone(r.until,
+                                                                    icaltimezone_get_utc_timezone()));
+    return 1;
+}
+
+static int read_observance(icalcomponent *c, observance_t *o)
+{
+    icalproperty *pr;
+    struct icaltimetype st;
+
+    memset(o, 0, sizeof(*o));
+    if (!(pr = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY))
+        || !(pr = icalcomponent_get_first_property(c, ICAL_TZOFFSETTO_PROPERTY)))
+        return 0;
+    st = icalproperty_get_dtstart(icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY));
+    o->year = st.year;
+    o->month = st.month;
+    o->day = st.day;
+    o->hour = st.hour;
+    o->minute = st.minute;
+    o->second = st.second;
+    o->offset_to = icalproperty_get_tzoffsetto(pr);
+    if (icalcomponent_get_first_property(c, ICAL_RDATE_PROPERTY))
+        return 0;
+    if ((pr = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY))) {
+        if (icalcomponent_get_next_property(c, ICAL_RRULE_PROPERTY)
+            || !observance_rule(pr, st.hour, st.minute, o))
+            return 0;
+        o->has_rule = 1;
+    }
+    return 1;
+}
+
+/* The rule of the zone in year; 0 when it cannot be said with one rule. */
+static int zone_rule(icalcomponent *vtz, int year, zrule_t *z)
+{
+    icalcomponent *c;
+    observance_t o, best[2];
+    int have[2] = {0, 0}, k;
+    apr_time_exp_t tm;
+    apr_time_t y0;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mday = 1;
+    if (apr_time_exp_gmt_get(&y0, &tm) != APR_SUCCESS)
+        return 0;
+    for (c = icalcomponent_get_first_component(vtz, ICAL_ANY_COMPONENT); c;
+         c = icalcomponent_get_next_component(vtz, ICAL_ANY_COMPONENT)) {
+        icalcomponent_kind kind = icalcomponent_isa(c);
+
+        if (kind != ICAL_XSTANDARD_COMPONENT && kind != ICAL_XDAYLIGHT_COMPONENT)
+            continue;
+        if (!read_observance(c, &o))
+            return 0;
+        if (o.year > year)
+            continue;
+        if (o.has_rule && o.until && o.until < y0)
+            o.has_rule = 0;     /* ended before this year: only its offset stays */
+        k = kind == ICAL_XDAYLIGHT_COMPONENT;
+        if (!have[k] || o.year > best[k].year
+            || (o.year == best[k].year && (o.month > best[k].month
+                                           || (o.month == best[k].month && o.day > best[k].day)))) {
+            best[k] = o;
+            have[k] = 1;
+        }
+    }
+    if (!have[0] && !have[1])
+        return 0;
+    memset(z, 0, sizeof(*z));
+    if (have[0] && have[1] && best[0].has_rule && best[1].has_rule) {
+        z->has_dst = 1;
+        z->std_off = best[0].offset_to;
+        z->dst_off = best[1].offset_to;
+        z->to_std = best[0].rule;
+        z->to_dst = best[1].rule;
+        return z->dst_off != z->std_off;
+    }
+    /* No yearly change: the latest observance gives the offset, unless it
+     * changes within this very year. */
+    k = !have[0] || (have[1] && best[1].year > best[0].year) ? 1 : 0;
+    if (best[k].has_rule || best[k].year == year)
+        return 0;
+    z->std_off = z->dst_off = best[k].offset_to;
+    return 1;
+}
+
+/* Day of the month of the week-th (5 = last) dow of month in year. */
+static int nth_weekday(int year, int month, int dow, int week)
+{
+    apr_time_exp_t tm;
+    apr_time_t t;
+    int first, day;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = 1;
+    apr_time_exp_gmt_get(&t, &tm);
+    apr_time_exp_gmt(&tm, t);
+    first = tm.tm_wday;
+    day = 1 + (dow - first + 7) % 7 + (week - 1) * 7;
+    while (day > days_in_month(year, month))
+        day -= 7;
+    return day;
+}
+
+/* A wall clock (year .. second) as seconds, read as if it were UTC. */
+static apr_int64_t wall(int year, int month, int day, int hour, int minute, int second)
+{
+    apr_time_exp_t tm;
+    apr_time_t t;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    if (apr_time_exp_gmt_get(&t, &tm) != APR_SUCCESS)
+        return 0;
+    return apr_time_sec(t);
+}
+
+static apr_int64_t transition(int year, const rule_t *r)
+{
+    return wall(year, r->month, nth_weekday(year, r->month, r->dow, r->week), r->hour, r->minute, 0);
+}
+
+static apr_time_t zone_to_utc(const zrule_t *z, struct icaltimetype tt)
+{
+    apr_int64_t l = wall(tt.year, tt.month, tt.day, tt.hour, tt.minute, tt.second);
+    int off = z->std_off;
+
+    if (z->has_dst) {
+        apr_int64_t on = transition(tt.year, &z->to_dst), off_at = transition(tt.year, &z->to_std);
+        int in = on < off_at ? (l >= on && l < off_at) : (l >= on || l < off_at);
+
+        if (in)
+            off = z->dst_off;
+    }
+    return apr_time_from_sec(l - off);
+}
+
+static void tzinfo_from_rule(const zrule_t *z, const char *name, unsigned char out[EAS_TZINFO_SIZE])
+{
+    memset(out, 0, EAS_TZINFO_SIZE);
+    put_name(out + 4, name);
+    put_name(out + 88, name);
+    put32(out, -z->std_off / 60);
+    if (!z->has_dst)
+        return;
+    put_rule(out + 68, &z->to_std);
+    put_rule(out + 152, &z->to_dst);
+    put32(out + 168, -(z->dst_off - z->std_off) / 60);
+}
+
+/* Times of one calendar: UTC, via the invitation's own VTIMEZONE rules where
+ * they fit, else via libical. */
+typedef struct {
+    icalcomponent *cal;
+} conv_t;
+
+static icalcomponent *find_vtimezone(icalcomponent *cal, const char *tzid)
+{
+    icalcomponent *c;
+
+    for (c = icalcomponent_get_first_component(cal, ICAL_VTIMEZONE_COMPONENT); c;
+         c = icalcomponent_get_next_component(cal, ICAL_VTIMEZONE_COMPONENT)) {
+        icalproperty *pr = icalcomponent_get_first_property(c, ICAL_TZID_PROPERTY);
+        const char *id = pr ? icalproperty_get_tzid(pr) : NULL;
+
+        if (id && !strcmp(id, tzid))
+            return c;
+    }
+    return NULL;
+}
+
 /* ---- the event ------------------------------------------------------- */
 
-static apr_time_t to_time(struct icaltimetype tt)
+static apr_time_t to_time(const conv_t *cv, struct icaltimetype tt)
 {
     icaltimezone *z = (icaltimezone *)tt.zone;
+    icalcomponent *vtz;
+    zrule_t zr;
 
     if (icaltime_is_null_time(tt))
         return 0;
     if (!z || tt.is_date)
         z = icaltimezone_get_utc_timezone();
+    if (z != icaltimezone_get_utc_timezone() && cv && icaltimezone_get_tzid(z)
+        && (vtz = find_vtimezone(cv->cal, icaltimezone_get_tzid(z)))
+        && zone_rule(vtz, tt.year, &zr))
+        return zone_to_utc(&zr, tt);
     return apr_time_from_sec((apr_time_t)icaltime_as_timet_with_zone(tt, z));
 }
 
@@ -256,8 +492,8 @@ static int weekday_bit(enum icalrecurrencetype_weekday d)
 }
 
 /* MS-ASEMAIL 2.2.2.60 from an RRULE; NULL when EAS cannot say it. */
-static eas_mime_recurrence_t *recurrence(apr_pool_t *p, struct icalrecurrencetype *r,
-                                         struct icaltimetype start)
+static eas_mime_recurrence_t *recurrence(apr_pool_t *p, const conv_t *cv,
+                                         struct icalrecurrencetype *r, struct icaltimetype start)
 {
     eas_mime_recurrence_t *rc = apr_pcalloc(p, sizeof(*rc));
     int i, days = 0, pos = 0, setpos;
@@ -265,7 +501,7 @@ static eas_mime_recurrence_t *recurrence(apr_pool_t *p, struct icalrecurrencetyp
     rc->first_day_of_week = -1;
     rc->interval = r->interval > 1 ? r->interval : 1;
     if (!icaltime_is_null_time(r->until))
-        rc->until = to_time(r->until);
+        rc->until = to_time(cv, r->until);
     rc->occurrences = r->count > 0 ? r->count : 0;
     for (i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
         days |= weekday_bit(icalrecurrencetype_day_day_of_week(r->by_day[i]));
@@ -334,10 +570,12 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
     const char *s;
     char *copy = apr_pstrmemdup(p, ics, len);
     int rsvp_seen = 0, rsvp_true = 0;
+    conv_t cv;
 
     cal = icalparser_parse_string(copy);
     if (!cal)
         return NULL;
+    cv.cal = cal;
     if (icalcomponent_isa(cal) == ICAL_VEVENT_COMPONENT) {
         ev = cal;
     } else {
@@ -371,11 +609,11 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
     }
     end = icalcomponent_get_dtend(ev);
     mt->all_day = start.is_date;
-    mt->start = to_time(start);
-    mt->end = icaltime_is_null_time(end) ? mt->start : to_time(end);
+    mt->start = to_time(&cv, start);
+    mt->end = icaltime_is_null_time(end) ? mt->start : to_time(&cv, end);
     if (mt->all_day && mt->end <= mt->start)
         mt->end = mt->start + apr_time_from_sec(86400);
-    mt->dtstamp = to_time(icalcomponent_get_dtstamp(ev));
+    mt->dtstamp = to_time(&cv, icalcomponent_get_dtstamp(ev));
     if (!mt->dtstamp)
         mt->dtstamp = mt->start;
     mt->sequence = icalcomponent_get_sequence(ev);
@@ -450,19 +688,19 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
             int secs = icaldurationtype_as_int(tr.duration);
             mt->reminder = secs <= 0 ? -secs / 60 : 0;
         } else {
-            apr_time_t at = to_time(tr.time);
+            apr_time_t at = to_time(&cv, tr.time);
             mt->reminder = at < mt->start ? (int)(apr_time_sec(mt->start - at) / 60) : 0;
         }
     }
     rid = icalcomponent_get_recurrenceid(ev);
     if (!icaltime_is_null_time(rid)) {
-        mt->recurrence_id = to_time(rid);
+        mt->recurrence_id = to_time(&cv, rid);
         mt->instance_type = 3;
     }
     if ((pr = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY))) {
         struct icalrecurrencetype r = icalproperty_get_rrule(pr);
 
-        mt->recurrence = recurrence(p, &r, start);
+        mt->recurrence = recurrence(p, &cv, &r, start);
         if (!mt->recurrence_id)
             mt->instance_type = 1;
     }
@@ -473,8 +711,13 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
     if (start.zone && !start.is_date && start.zone != icaltimezone_get_utc_timezone()) {
         icaltimezone *z = (icaltimezone *)start.zone;
         const char *name = icaltimezone_get_tzid(z);
+        icalcomponent *vtz = name ? find_vtimezone(cal, name) : NULL;
+        zrule_t zr;
 
-        tzinfo_from_zone(z, name, (time_t)apr_time_sec(mt->start), mt->tzinfo);
+        if (vtz && zone_rule(vtz, start.year, &zr))
+            tzinfo_from_rule(&zr, name, mt->tzinfo);
+        else
+            tzinfo_from_zone(z, name, (time_t)apr_time_sec(mt->start), mt->tzinfo);
     } else {
         memset(mt->tzinfo, 0, sizeof(mt->tzinfo));
         put_name(mt->tzinfo + 4, "UTC");

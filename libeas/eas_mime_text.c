@@ -34,8 +34,10 @@ void mime_buf_add(mime_buf_t *b, const char *s, apr_size_t n)
         b->d = d;
         b->cap = cap;
     }
-    memcpy(b->d + b->n, s, n);
-    b->n += n;
+    if (n) {
+        memcpy(b->d + b->n, s, n);
+        b->n += n;
+    }
 }
 
 void mime_buf_adds(mime_buf_t *b, const char *s)

@@ -55,7 +55,8 @@ EXTRA_DIST += $(EAS_TESTS) t/lib/eas.sh
 
 check_PROGRAMS += t/unit/test_mime
 TESTS += t/unit/test_mime
-t_unit_test_mime_LDADD = $(UNIT_LDADD)
+t_unit_test_mime_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
+t_unit_test_mime_LDADD = $(UNIT_LDADD) $(ICAL_LIBS)
 EXTRA_DIST += t/mime-corpus/.gitattributes \
 	t/mime-corpus/apple-alt-related.eml \
 	t/mime-corpus/apple-reply-accepted.eml \

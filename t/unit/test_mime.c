@@ -14,6 +14,7 @@
 #include <apr_file_io.h>
 #include <apr_base64.h>
 #include <apr_md5.h>
+#include <libical/ical.h>
 
 static apr_pool_t *pool;
 
@@ -303,6 +304,14 @@ static void test_bodies(void)
            "html-only: text made from HTML");
     is_int(m->native_body_type, EAS_BODY_HTML, "html-only: native HTML");
 
+    m = parse_str("From: a@example.ru\r\nContent-Type: text/html\r\n\r\n<html><head>"
+                  "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">"
+                  "</head><body>\xcf\xf0\xe8\xe2\xe5\xf2</body></html>");
+    is_str(m->text, "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82", "html: charset from <meta>");
+    is_int(m->internet_cpid, 1251, "html: InternetCPID from <meta>");
+    m = parse_str("From: a@example.com\r\n\r\ncaf\xC3\xA9\r\n");
+    is_int(m->internet_cpid, 65001, "undeclared 8-bit UTF-8 text: 65001");
+
     m = parse("smime-encrypted.eml");
     is_int(m->text_len, 0, "encrypted: no readable body");
     is_str(m->message_class, "IPM.Note.SMIME", "encrypted: IPM.Note.SMIME");
@@ -552,6 +561,82 @@ static void test_meetings(void)
        "an updated request");
     m = parse_str("From: o@example.com\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
     ok(m && !m->meeting && !strcmp(m->message_class, "IPM.Note"), "a calendar without VEVENT is no meeting");
+}
+
+
+/* Meeting times through the invitation's own VTIMEZONE agree with libical's
+ * conversion (the oracle) on every day of the year, in zones north and
+ * south of the equator, without DST, in the old US rule form and after DST
+ * was abolished. */
+static const char *const vtimezones[] = {
+    "BEGIN:VTIMEZONE\r\nTZID:W. Europe Standard Time\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\n"
+    "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r\n"
+    "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0100\r\n"
+    "TZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\n"
+    "END:VTIMEZONE\r\n",
+    "BEGIN:VTIMEZONE\r\nTZID:AUS Eastern Standard Time\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\n"
+    "TZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4\r\n"
+    "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+1000\r\n"
+    "TZOFFSETTO:+1100\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=10\r\nEND:DAYLIGHT\r\n"
+    "END:VTIMEZONE\r\n",
+    "BEGIN:VTIMEZONE\r\nTZID:India Standard Time\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+    "TZOFFSETFROM:+0530\r\nTZOFFSETTO:+0530\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n",
+    "BEGIN:VTIMEZONE\r\nTZID:US/Eastern\r\nBEGIN:DAYLIGHT\r\nDTSTART:20070311T020000\r\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=SU;BYMONTHDAY=8,9,10,11,12,13,14\r\nTZOFFSETFROM:-0500\r\n"
+    "TZOFFSETTO:-0400\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nDTSTART:20071104T020000\r\n"
+    "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
+    "END:STANDARD\r\nEND:VTIMEZONE\r\n",
+    "BEGIN:VTIMEZONE\r\nTZID:Europe/Istanbul\r\nBEGIN:DAYLIGHT\r\nDTSTART:19960331T030000\r\n"
+    "RRULE:FREQ=YEARLY;UNTIL=20150329T010000Z;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\n"
+    "TZOFFSETTO:+0300\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nDTSTART:19961027T040000\r\n"
+    "RRULE:FREQ=YEARLY;UNTIL=20151108T010000Z;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0300\r\n"
+    "TZOFFSETTO:+0200\r\nEND:STANDARD\r\nBEGIN:STANDARD\r\nDTSTART:20160907T000000\r\n"
+    "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n",
+};
+
+static void test_zone_oracle(void)
+{
+    unsigned z;
+
+    for (z = 0; z < sizeof(vtimezones) / sizeof(vtimezones[0]); z++) {
+        icalcomponent *vtz = icalparser_parse_string(vtimezones[z]);
+        icaltimezone *oracle = icaltimezone_new();
+        const char *tzid = icalproperty_get_tzid(icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY));
+        int day, hour, bad = 0, checked = 0, year = z == 4 ? 2019 : 2024;
+
+        icaltimezone_set_component(oracle, vtz);
+        for (day = 0; day < 365 && !bad; day += 1) {
+            for (hour = 0; hour < 24 && !bad; hour += 6) {
+                struct icaltimetype tt = icaltime_from_day_of_year(day + 1, year);
+                apr_pool_t *sp;
+                eas_mime_msg_t *m;
+                const char *msg;
+                apr_time_t want;
+
+                tt.hour = hour;
+                tt.minute = tt.second = 0;
+                tt.is_date = 0;
+                want = apr_time_from_sec((apr_time_t)icaltime_as_timet_with_zone(tt, oracle));
+                apr_pool_create(&sp, pool);
+                msg = apr_psprintf(sp,
+                    "From: o@example.com\r\nContent-Type: text/calendar; method=REQUEST\r\n\r\n"
+                    "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\n%sBEGIN:VEVENT\r\nUID:z\r\n"
+                    "DTSTART;TZID=\"%s\":%04d%02d%02dT%02d0000\r\nDTSTAMP:20240101T000000Z\r\n"
+                    "END:VEVENT\r\nEND:VCALENDAR\r\n", vtimezones[z], tzid, tt.year, tt.month, tt.day, hour);
+                eas_mime_parse(sp, msg, strlen(msg), 0, &m);
+                checked++;
+                if (!m->meeting || m->meeting->start != want) {
+                    diag("%s %04d-%02d-%02d %02d:00: got %" APR_TIME_T_FMT ", want %" APR_TIME_T_FMT,
+                         tzid, tt.year, tt.month, tt.day, hour,
+                         m->meeting ? apr_time_sec(m->meeting->start) : 0, apr_time_sec(want));
+                    bad = 1;
+                }
+                apr_pool_destroy(sp);
+            }
+        }
+        ok(!bad && checked == 365 * 4, apr_psprintf(pool, "%s: the invitation's rules agree with libical", tzid));
+        icaltimezone_free(oracle, 1);
+    }
 }
 
 /* ---- writing ApplicationData ----------------------------------------- */
@@ -1255,6 +1340,7 @@ int main(void)
     test_attachments();
     test_big_attachment();
     test_meetings();
+    test_zone_oracle();
     test_write_versions();
     test_write_bodies();
     test_write_state();
