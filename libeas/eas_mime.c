@@ -64,6 +64,32 @@ void mime_unref_on_cleanup(apr_pool_t *p, void *obj)
     apr_pool_cleanup_register(p, obj, unref_cleanup, apr_pool_cleanup_null);
 }
 
+/* GMime writes a part without content by failing an assertion (a
+ * truncated message can leave one): give such parts empty content. */
+static void fill_empty(GMimeObject *obj, int depth)
+{
+    if (!obj || depth > 64)
+        return;
+    if (GMIME_IS_MULTIPART(obj)) {
+        int i, n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+
+        for (i = 0; i < n; i++)
+            fill_empty(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), depth + 1);
+    } else if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+        if (m)
+            fill_empty(g_mime_message_get_mime_part(m), depth + 1);
+    } else if (GMIME_IS_PART(obj) && !g_mime_part_get_content(GMIME_PART(obj))) {
+        GMimeStream *s = g_mime_stream_mem_new();
+        GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+
+        g_mime_part_set_content(GMIME_PART(obj), dw);
+        g_object_unref(dw);
+        g_object_unref(s);
+    }
+}
+
 GMimeMessage *mime_parse_bytes(const char *data, apr_size_t len)
 {
     GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);
@@ -74,6 +100,8 @@ GMimeMessage *mime_parse_bytes(const char *data, apr_size_t len)
     m = g_mime_parser_construct_message(parser, parser_options);
     g_object_unref(parser);
     g_object_unref(s);
+    if (m)
+        fill_empty(g_mime_message_get_mime_part(m), 0);
     return m;
 }
 

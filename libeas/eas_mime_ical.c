@@ -561,6 +561,25 @@ static eas_mime_recurrence_t *recurrence(apr_pool_t *p, const conv_t *cv,
     return rc;
 }
 
+/* BEGIN and END lines pair up. */
+static int well_nested(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+    int depth = 0;
+
+    while (i < len) {
+        const char *nl = memchr(s + i, '\n', len - i);
+        apr_size_t n = nl ? (apr_size_t)(nl - s) - i : len - i;
+
+        if (n >= 6 && !strncasecmp(s + i, "BEGIN:", 6))
+            depth++;
+        else if (n >= 4 && !strncasecmp(s + i, "END:", 4) && --depth < 0)
+            return 0;
+        i += n + 1;
+    }
+    return depth == 0;
+}
+
 const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr_size_t len)
 {
     icalcomponent *cal, *ev, *c, *alarm;
@@ -568,10 +587,23 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
     eas_mime_meeting_t *mt = NULL;
     struct icaltimetype start, end, rid;
     const char *s;
-    char *copy = apr_pstrmemdup(p, ics, len);
+    const char *b = NULL, *e = NULL;
+    char *copy;
     int rsvp_seen = 0, rsvp_true = 0;
+    apr_size_t i;
     conv_t cv;
 
+    /* Only a well-nested calendar: libical writes a warning to stderr for
+     * every misplaced BEGIN/END, and the server's stderr is its error log. */
+    for (i = 0; i + 13 <= len; i++) {
+        if (!b && i + 15 <= len && !strncasecmp(ics + i, "BEGIN:VCALENDAR", 15))
+            b = ics + i;
+        else if (b && !strncasecmp(ics + i, "END:VCALENDAR", 13))
+            e = ics + i + 13;
+    }
+    if (!b || !e || !well_nested(b, (apr_size_t)(e - b)))
+        return NULL;
+    copy = apr_pstrmemdup(p, b, (apr_size_t)(e - b));
     cal = icalparser_parse_string(copy);
     if (!cal)
         return NULL;

@@ -1000,8 +1000,13 @@ static void test_text(void)
 
     s = "a <b> & c\nhttp://x.example/";
     s = eas_mime_text_to_html(pool, s, strlen(s), &n);
-    ok(strstr(s, "a &lt;b&gt; &amp; c<br>") && strstr(s, "<a href=\"http://x.example/\">"),
+    ok(strstr(s, "a &lt;b&gt; &amp; c<br>") && strstr(s, "<a href=\"http://x.example/\">http://x.example/</a>"),
        "text -> html: escaped, <br>, linked");
+    s = "  see www.x.example, or https://y.example/a?b=1&c=2).\nmailhttp://no";
+    s = eas_mime_text_to_html(pool, s, strlen(s), &n);
+    ok(strstr(s, "<body>&nbsp;&nbsp;see <a href=\"http://www.x.example\">www.x.example</a>, or "
+                 "<a href=\"https://y.example/a?b=1&amp;c=2\">https://y.example/a?b=1&amp;c=2</a>).<br>")
+       && strstr(s, "mailhttp://no</body>"), "text -> html: indentation, URL ends, word boundary");
 
     s = unflow("one \r\ntwo\r\n> q1 \r\n> q2\r\n-- \r\nsig\r\n", 0);
     is_str(s, "one two\r\n> q1 q2\r\n-- \r\nsig", "unflow: soft breaks, quotes, sig separator");
