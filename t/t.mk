@@ -70,6 +70,7 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 	t/mime-corpus/nested-rfc822.eml \
 	t/mime-corpus/outlook-cancel.eml \
 	t/mime-corpus/outlook-cp1252.eml \
+	t/mime-corpus/outlook-mac-related.eml \
 	t/mime-corpus/plain-ascii.eml \
 	t/mime-corpus/shift-jis.eml \
 	t/mime-corpus/smime-encrypted.eml \

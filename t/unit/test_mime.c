@@ -361,6 +361,20 @@ static void test_attachments(void)
        "streamed to a sink");
     ok(eas_mime_part_write(m, "2", fail_sink, NULL) == APR_EGENERAL, "a sink error stops the stream");
 
+    /* multipart/alternative inside multipart/mixed inside multipart/related. */
+    m = parse("outlook-mac-related.eml");
+    ok(!strncmp(m->text, "Hi Anna,\r\n\r\nthe floor plan is attached", 37), "related/mixed/alt: plain body");
+    ok(m->html && strstr(m->html, "cid:logo001@corp.example.com"), "related/mixed/alt: HTML body");
+    is_int(m->attachments->nelts, 2, "related/mixed/alt: pdf and logo");
+    is_str(att(m, 0)->path, "1.2", "related/mixed/alt: pdf at 1.2");
+    is_int(att(m, 0)->is_inline, 0, "related/mixed/alt: pdf not inline");
+    is_str(att(m, 1)->path, "2", "related/mixed/alt: logo at 2");
+    is_int(att(m, 1)->is_inline, 1, "related/mixed/alt: logo inline");
+    is_str(att(m, 1)->content_location, "logo.png", "related/mixed/alt: ContentLocation");
+    ok(eas_mime_part_get(pool, m, "1.1.2", &data, &len) == APR_SUCCESS && !strncmp(data, "<html>", 6),
+       "related/mixed/alt: html at 1.1.2");
+    is_int(m->conversation_index_len, 5, "Thread-Index without reply blocks");
+
     m = parse("nested-rfc822.eml");
     is_int(m->attachments->nelts, 1, "nested: the message is one attachment");
     is_int(att(m, 0)->method, 5, "nested: Method 5 embedded message");
