@@ -65,3 +65,5 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_mime_private.h
 pkginclude_HEADERS += \
 	libeas/eas_mime.h
+
+EXTRA_DIST += docs/mime.md
