@@ -42,11 +42,6 @@ apr_status_t eas_mime_init(void)
     return APR_SUCCESS;
 }
 
-GMimeParserOptions *mime_parser_options(void)
-{
-    return parser_options;
-}
-
 static apr_status_t unref_cleanup(void *obj)
 {
     g_object_unref(obj);
@@ -107,7 +102,7 @@ GMimeMessage *mime_parse_bytes(const char *data, apr_size_t len)
 
 /* ---- small helpers --------------------------------------------------- */
 
-const char *mime_header(apr_pool_t *p, GMimeObject *obj, const char *name)
+static const char *mime_header(apr_pool_t *p, GMimeObject *obj, const char *name)
 {
     const char *v = g_mime_object_get_header(obj, name);
 
@@ -148,7 +143,7 @@ static void addr_append(apr_pool_t *p, mime_buf_t *b, InternetAddressList *l)
     }
 }
 
-const char *mime_addr_list(apr_pool_t *p, InternetAddressList *l)
+static const char *mime_addr_list(apr_pool_t *p, InternetAddressList *l)
 {
     mime_buf_t b;
 
@@ -201,7 +196,7 @@ static const char *display_names(apr_pool_t *p, InternetAddressList *l, mime_buf
     return b->n ? mime_utf8_clean(p, mime_buf_str(b), b->n, NULL) : NULL;
 }
 
-const char *mime_strip_prefixes(apr_pool_t *p, const char *subject)
+static const char *mime_strip_prefixes(apr_pool_t *p, const char *subject)
 {
     static const char *const prefixes[] = {"re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw",
                                            "tr", "rif", "r", "ref", "odp", "ynt", NULL};
@@ -304,7 +299,7 @@ static apr_status_t buf_sink(void *baton, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
-char *mime_part_bytes(apr_pool_t *p, GMimePart *part, apr_size_t *len)
+static char *mime_part_bytes(apr_pool_t *p, GMimePart *part, apr_size_t *len)
 {
     mime_buf_t b;
 
@@ -1090,11 +1085,6 @@ static GMimeObject *resolve(GMimeMessage *msg, const char *path)
             return NULL;
     }
     return obj;
-}
-
-GMimeMessage *mime_msg_gmime(const eas_mime_msg_t *m)
-{
-    return m->priv->message;
 }
 
 GMimeObject *mime_msg_part(const eas_mime_msg_t *m, const char *path)

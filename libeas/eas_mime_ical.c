@@ -74,11 +74,6 @@ static const char *global_obj_id(apr_pool_t *p, const char *uid, apr_time_t inst
     }
 }
 
-const char *mime_global_obj_id(apr_pool_t *p, const char *uid)
-{
-    return global_obj_id(p, uid, 0);
-}
-
 /* ---- TIME_ZONE_INFORMATION ------------------------------------------- */
 
 typedef struct {
