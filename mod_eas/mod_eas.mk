@@ -10,7 +10,7 @@ mod_eas_mod_eas_la_SOURCES = \
 	mod_eas/mod_eas_handler.h \
 	mod_eas/mod_eas_private.h
 mod_eas_mod_eas_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(CURL_CFLAGS) $(XML_CFLAGS) \
-	$(OPENSSL_CFLAGS)
+	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS)
 mod_eas_mod_eas_la_LIBADD = libeas/libeas.la $(APR_LIBS) $(CURL_LIBS) $(XML_LIBS) $(OPENSSL_LIBS)
 mod_eas_mod_eas_la_LDFLAGS = -module -avoid-version -shared -export-symbols-regex '^eas_module$$'
 
