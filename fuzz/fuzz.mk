@@ -9,6 +9,9 @@
 # Add a target with one line (and list a seed script in EXTRA_DIST):
 FUZZ_TARGETS = wbxml_decode
 FUZZ_TARGETS += autodiscover
+FUZZ_TARGETS += tz
+FUZZ_TARGETS += recur
+EXTRA_DIST += fuzz/seed-tz fuzz/seed-recur
 EXTRA_DIST += fuzz/seed-wbxml_decode
 
 FUZZ_SECONDS = 60

@@ -56,3 +56,11 @@ pkginclude_HEADERS += \
 	libeas/eas_login.h \
 	libeas/eas_request.h \
 	libeas/eas_time.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_tz.c
+pkginclude_HEADERS += \
+	libeas/eas_tz.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_recur.c
+pkginclude_HEADERS += \
+	libeas/eas_recur.h

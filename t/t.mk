@@ -52,3 +52,12 @@ TESTS += t/unit/test_imap_pool
 EAS_TESTS = t/20-foldersync.t t/21-provision.t t/22-http.t t/23-settings.t
 TESTS += $(EAS_TESTS)
 EXTRA_DIST += $(EAS_TESTS) t/lib/eas.sh
+
+# Time zones: ICU is the oracle the tests compare against.
+check_PROGRAMS += t/unit/test_tz
+t_unit_test_tz_CPPFLAGS = $(AM_CPPFLAGS) $(ICU_CFLAGS)
+t_unit_test_tz_LDADD = $(UNIT_LDADD) $(ICU_LIBS)
+TESTS += t/unit/test_tz
+check_PROGRAMS += t/unit/test_recur
+t_unit_test_recur_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_recur
