@@ -155,6 +155,43 @@ apr_status_t eas_db_commit(eas_db_t *db)
     return APR_SUCCESS;
 }
 
+/* One savepoint name is enough: they are never nested. */
+apr_status_t eas_db_savepoint(eas_db_t *db)
+{
+    int n, rc;
+
+    if (!db->in_txn || db->failed)
+        return APR_EGENERAL;
+    rc = apr_dbd_query(db->driver, db->handle, &n, "SAVEPOINT eas_item");
+    return rc ? fail(db, rc, "SAVEPOINT") : APR_SUCCESS;
+}
+
+apr_status_t eas_db_release(eas_db_t *db)
+{
+    int n, rc;
+
+    if (!db->in_txn || db->failed)
+        return APR_EGENERAL;
+    rc = apr_dbd_query(db->driver, db->handle, &n, "RELEASE SAVEPOINT eas_item");
+    return rc ? fail(db, rc, "RELEASE SAVEPOINT") : APR_SUCCESS;
+}
+
+apr_status_t eas_db_rollback_to(eas_db_t *db)
+{
+    int n, rc;
+
+    if (!db->in_txn)
+        return APR_EGENERAL;
+    rc = apr_dbd_query(db->driver, db->handle, &n, "ROLLBACK TO SAVEPOINT eas_item");
+    if (rc) {
+        db->failed = 0;     /* report this failure, not the one being undone */
+        return fail(db, rc, "ROLLBACK TO SAVEPOINT");
+    }
+    db->failed = 0;
+    db->error = NULL;
+    return APR_SUCCESS;
+}
+
 static apr_status_t rollback_cleanup(void *data)
 {
     eas_db_rollback(data);

@@ -64,3 +64,9 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_recur.c
 pkginclude_HEADERS += \
 	libeas/eas_recur.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_sync.c \
+	libeas/eas_pim.c \
+	libeas/eas_cmd_sync.c \
+	libeas/eas_sync.h \
+	libeas/eas_pim.h
