@@ -617,8 +617,10 @@ static apr_status_t initial(eas_sync_coll_t *c, const eas_sync_creq_t *cr, const
     apr_status_t rv;
     apr_size_t len;
 
-    if (cr->options)
-        options = b64enc(c->pool, node_bytes(c->pool, cr->options, &len), len);
+    if (cr->options) {
+        const char *bytes = node_bytes(c->pool, cr->options, &len);
+        options = b64enc(c->pool, bytes, len);
+    }
     if (cr->supported) {
         /* MS-ASCMD 2.2.3.179: what the initial Sync names is managed by
          * the client; an empty Supported ghosts everything ghostable. */
@@ -738,8 +740,11 @@ apr_status_t eas_sync_collection(eas_request_t *req, const eas_sync_creq_t *cr,
     }
 
     /* KEY_CURRENT */
-    if (cr->options)
-        new_options = b64enc(p, node_bytes(p, cr->options, frag_len), *frag_len);
+    if (cr->options) {
+        apr_size_t len;
+        const char *bytes = node_bytes(p, cr->options, &len);
+        new_options = b64enc(p, bytes, len);
+    }
     c->filter_changed = c->opts.filter_type != c->filter_type;
     c->deletes_as_moves = cr->deletes_as_moves != 0;
 

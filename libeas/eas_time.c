@@ -1,4 +1,5 @@
 #include "eas_time.h"
+#include "eas_tz.h"
 
 #include <string.h>
 #include <apr_lib.h>
@@ -19,13 +20,12 @@ static int digits(const char *s, int n, int *out)
 
 int eas_time_parse(const char *s, apr_time_t *t)
 {
-    apr_time_exp_t tm;
+    eas_walltime_t wt;
     int y, mo, d, h, mi, sec, ms = 0;
     const char *p;
 
     if (!s)
         return -1;
-    memset(&tm, 0, sizeof(tm));
     if (strlen(s) >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
         s[16] == ':') {
         if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
@@ -54,31 +54,47 @@ int eas_time_parse(const char *s, apr_time_t *t)
     if (strcmp(p, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
         sec > 60 || y < 1601)
         return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    tm.tm_usec = ms * 1000;
-    return apr_time_exp_gmt_get(t, &tm) == APR_SUCCESS ? 0 : -1;
+    /* Not apr_time_exp_gmt_get(): it refuses years before 1970, and
+     * birthdays are older than that. */
+    wt.year = y;
+    wt.month = mo;
+    wt.day = d;
+    wt.hour = h;
+    wt.minute = mi;
+    wt.second = sec > 59 ? 59 : sec;
+    if (d > eas_days_in_month(y, mo) || eas_walltime_to_time(&wt, t) != APR_SUCCESS)
+        return -1;
+    *t += (apr_time_t)ms * 1000;
+    return 0;
+}
+
+/* Whole seconds (rounded down, also before 1970) and milliseconds. */
+static void split(apr_time_t t, eas_walltime_t *wt, int *ms)
+{
+    apr_time_t us = t % APR_USEC_PER_SEC;
+
+    if (us < 0)
+        us += APR_USEC_PER_SEC;
+    eas_walltime_from_time(t - us, wt);
+    *ms = (int)(us / 1000);
 }
 
 const char *eas_time_format(apr_pool_t *p, apr_time_t t)
 {
-    apr_time_exp_t tm;
+    eas_walltime_t wt;
+    int ms;
 
-    apr_time_exp_gmt(&tm, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                        tm.tm_usec / 1000);
+    split(t, &wt, &ms);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", wt.year, wt.month, wt.day,
+                        wt.hour, wt.minute, wt.second, ms);
 }
 
 const char *eas_time_format_compact(apr_pool_t *p, apr_time_t t)
 {
-    apr_time_exp_t tm;
+    eas_walltime_t wt;
+    int ms;
 
-    apr_time_exp_gmt(&tm, t);
-    return apr_psprintf(p, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    split(t, &wt, &ms);
+    return apr_psprintf(p, "%04d%02d%02dT%02d%02d%02dZ", wt.year, wt.month, wt.day, wt.hour,
+                        wt.minute, wt.second);
 }

@@ -61,3 +61,8 @@ TESTS += t/unit/test_tz
 check_PROGRAMS += t/unit/test_recur
 t_unit_test_recur_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_recur
+
+# Sync engine and PIM store against the local stack.
+SYNC_TESTS = t/30-sync-contacts.t
+TESTS += $(SYNC_TESTS)
+EXTRA_DIST += $(SYNC_TESTS) t/lib/sync.sh
