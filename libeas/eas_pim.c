@@ -1038,8 +1038,10 @@ char *eas_pim_html_to_text(apr_pool_t *p, const char *html, apr_size_t len, apr_
                 buf_add(&out, &n, &cap, p, "\n", 1);
                 space = 0;
             }
-            else if (!space && n && out[n - 1] != '\n') {
-                space = 1; /* a tag separates words */
+            else if (tag_is(html + name_start, name_len, "td") ||
+                     tag_is(html + name_start, name_len, "th")) {
+                if (n && out[n - 1] != '\n')
+                    space = 1;  /* table cells stay apart */
             }
             continue;
         }

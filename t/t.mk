@@ -63,6 +63,6 @@ t_unit_test_recur_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_recur
 
 # Sync engine and PIM store against the local stack.
-SYNC_TESTS = t/30-sync-contacts.t t/31-sync-calendar.t
+SYNC_TESTS = t/30-sync-contacts.t t/31-sync-calendar.t t/32-sync-tasks-notes.t
 TESTS += $(SYNC_TESTS)
 EXTRA_DIST += $(SYNC_TESTS) t/lib/sync.sh

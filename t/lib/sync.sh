@@ -67,3 +67,16 @@ sync_drain() {
     done
     echo "$key"
 }
+
+# eas_empty USER DEVICE: a Sync without a body (MS-ASCMD 2.2.1.21.1), kept
+# like an answer of eas for xget.
+eas_empty() {
+    local code
+    code=$(curl -sk --max-time 120 -o "$STACK_T/eas.resp" -D "$STACK_T/eas.headers" -w '%{http_code}' \
+        -u "$1:$(user_pass "$1")" -X POST -H "MS-ASProtocolVersion: ${EAS_PROTOCOL_VERSION:-14.1}" \
+        -H 'Content-Length: 0' "$EAS_URL?Cmd=Sync&User=$1&DeviceId=$2&DeviceType=${EAS_DEVICE_TYPE:-TestDevice}")
+    echo "$code" >"$STACK_T/eas.code"
+    : >"$STACK_T/last.xml"
+    [ ! -s "$STACK_T/eas.resp" ] || "$EAS_WBXML" decode <"$STACK_T/eas.resp" >"$STACK_T/last.xml"
+    [ "$code" = 200 ]
+}
