@@ -62,7 +62,10 @@ check_PROGRAMS += t/unit/test_recur
 t_unit_test_recur_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_recur
 
-# Sync engine and PIM store against the local stack.
+# PIM model (no database) and the Sync engine against the local stack.
+check_PROGRAMS += t/unit/test_pim
+t_unit_test_pim_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_pim
 SYNC_TESTS = t/30-sync-contacts.t t/31-sync-calendar.t t/32-sync-tasks-notes.t
 TESTS += $(SYNC_TESTS)
 EXTRA_DIST += $(SYNC_TESTS) t/lib/sync.sh
