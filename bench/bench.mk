@@ -1,6 +1,6 @@
 # Benchmarks: built on demand, run by `make bench`.
-.PHONY: bench bench-wbxml
-bench: bench-wbxml
+.PHONY: bench bench-wbxml bench-sync
+bench: bench-wbxml bench-sync
 
 # WBXML decode/encode throughput, libeas against libwbxml2 (libwbxml2-dev).
 EXTRA_DIST += bench/wbxml-bench.c
@@ -23,3 +23,11 @@ bench-wbxml:
 	@echo "bench-wbxml needs libwbxml2 (Debian: libwbxml2-dev)"; exit 1
 endif
 BENCH_SECONDS = 1
+
+# Sync engine on a local eas-stack: initial syncs of 10,000 contacts and
+# 5,000 events, incremental Syncs in 1k/10k/100k-item collections
+# (BENCH_SYNC_ARGS=--quick: a tenth of that).
+EXTRA_DIST += bench/sync-bench.sh
+bench-sync: all tools/eas-wbxml$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	    $(SHELL) $(top_srcdir)/bench/sync-bench.sh $(BENCH_SYNC_ARGS)

@@ -138,6 +138,17 @@ kB=$(sync_start user1 devB "$C")
 kB=$(sync_drain user1 devB "$C" "$kB")
 is "$(grep -c '^Add ' "$STACK_T/seen")" "$(items "$C")" "after SyncKey 0 the device gets every live item once"
 
+# ---- a large request and a large item -------------------------------------
+big=$(head -c 30000 /dev/zero | tr '\0' 'n')
+sync1 user1 devA "$C" "$kA" "<Commands><Add><ClientId>big</ClientId><ApplicationData><contacts:FirstName>Big</contacts:FirstName><airsyncbase:Body><airsyncbase:Type>1</airsyncbase:Type><airsyncbase:Data>$big</airsyncbase:Data></airsyncbase:Body></ApplicationData></Add></Commands>"
+bigid=$(response_sid big)
+like "$bigid" "^$C:" "a 30 KB request is read whole"
+kA=$(newkey "$kA")
+sync1 user1 devB "$C" "$kB" "<Options><airsyncbase:BodyPreference><airsyncbase:Type>1</airsyncbase:Type><airsyncbase:TruncationSize>100000</airsyncbase:TruncationSize></airsyncbase:BodyPreference></Options>"
+kB=$(newkey "$kB")
+is "$(xmllint --xpath "string(//*[local-name()='Add'][*[local-name()='ServerId']='$bigid']//*[local-name()='Data'])" "$STACK_T/last.xml" | tr -d '\n' | wc -c)" 30000 \
+    "and its 30 KB body reaches the other device"
+
 # ---- windowing ------------------------------------------------------------
 adds=""
 for i in $(seq 1 25); do adds="$adds<Add><ClientId>w$i</ClientId><ApplicationData><contacts:FirstName>Window</contacts:FirstName><contacts:LastName>$i</contacts:LastName></ApplicationData></Add>"; done
@@ -220,7 +231,9 @@ k25=$(xget SyncKey)
 is "$(xget Class)" Contacts "2.5: Class is echoed"
 eas Sync user1 dev25 <<<"<Sync $NS><Collections><Collection><Class>Contacts</Class><SyncKey>$k25</SyncKey><CollectionId>$C</CollectionId><Options><Truncation>1</Truncation></Options></Collection></Collections></Sync>"
 is "$(xcount Add)" "$(items "$C")" "2.5: every contact"
-is "$(xcount Body)" 0 "no body for contacts without one"
+is "$(grep -c 'airsyncbase:' "$STACK_T/last.xml")" 0 "2.5: nothing of AirSyncBase"
+is "$(xmllint --xpath "string(//*[local-name()='Add'][*[local-name()='ServerId']='$bigid']/*/*[local-name()='Body'])" "$STACK_T/last.xml" | tr -d '\n' | wc -c)/$(xmllint --xpath "string(//*[local-name()='Add'][*[local-name()='ServerId']='$bigid']/*/*[local-name()='BodyTruncated'])" "$STACK_T/last.xml")" \
+    512/1 "2.5 Truncation 1: a Contacts:Body of 512 characters and BodyTruncated"
 eas Sync user1 dev25 <<<"<Sync $NS><Collections><Collection><Class>Contacts</Class><SyncKey>$(xget SyncKey)</SyncKey><CollectionId>$C</CollectionId><Commands><Add><ClientId>x1</ClientId><ApplicationData><contacts:FirstName>Old</contacts:FirstName><contacts:Body>Plain 2.5 notes</contacts:Body></ApplicationData></Add></Commands></Collection></Collections></Sync>"
 old=$(response_sid x1)
 like "$old" "^$C:" "2.5: a contact with a Contacts:Body is added"
