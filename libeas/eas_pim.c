@@ -1578,17 +1578,19 @@ static apr_status_t window_start(eas_sync_coll_t *c, const char **cutoff)
                         EAS_DB_ARGS(spans[c->opts.filter_type]));
 }
 
-/* The device view against the folder from cursor on: what each item needs. */
+/* The device view against the folder from cursor on: what each item
+ * needs.  The view is probed per item by its key, never joined: a join
+ * planned on stale statistics reads the whole view for every item. */
 #define PIM_SCAN_X                                                                          \
-    "WITH x AS (SELECT i.id, i.seq, i.deleted, v.version, v.item IS NOT NULL AS held, "    \
-    " CASE %s::int WHEN 1 THEN (i.end_time IS NULL OR i.end_time >= %s::timestamptz) "     \
-    "  WHEN 2 THEN NOT coalesce(i.complete, false) ELSE true END AS inside, "               \
-    " i.props, i.body, i.body_type FROM eas.items i LEFT JOIN eas.sync_items v "            \
-    " ON v.device_id = %s::bigint AND v.folder_id = i.folder_id AND v.item = i.id "         \
-    " WHERE i.folder_id = %s::bigint AND i.seq > %s::bigint ORDER BY i.seq"
-#define PIM_NEEDED \
-    "CASE WHEN deleted THEN held WHEN NOT held THEN inside WHEN NOT inside THEN true " \
-    "ELSE version <> seq END"
+    "WITH x AS (SELECT i.id, i.seq, i.deleted, (SELECT v.version FROM eas.sync_items v "   \
+    " WHERE v.device_id = %s::bigint AND v.folder_id = %s::bigint AND v.item = i.id) "      \
+    " AS version, CASE %s::int WHEN 1 THEN (i.end_time IS NULL "                            \
+    " OR i.end_time >= %s::timestamptz) WHEN 2 THEN NOT coalesce(i.complete, false) "       \
+    " ELSE true END AS inside FROM eas.items i "                                            \
+    " WHERE i.folder_id = %s::bigint AND i.seq > %s::bigint)"
+#define PIM_NEEDED                                                                     \
+    "CASE WHEN deleted THEN version IS NOT NULL WHEN version IS NULL THEN inside "    \
+    "WHEN NOT inside THEN true ELSE version <> seq END"
 
 /* Prepares the filter of this request: the window start, and whether the
  * view must be rebuilt from scratch (FilterType changed). */
@@ -1627,13 +1629,13 @@ static apr_status_t pim_changes(eas_sync_coll_t *c, int max, apr_array_header_t 
         /* Items the window left since the last Sync (MS-ASCMD 2.2.3.163
          * SoftDelete): those that ended between the old and new start. */
         rv = eas_db_select(req->db, c->pool, &rows,
-                           "SELECT i.id FROM eas.items i JOIN eas.sync_items v "
-                           "ON v.device_id = %s::bigint AND v.folder_id = i.folder_id "
-                           "AND v.item = i.id WHERE i.folder_id = %s::bigint AND NOT i.deleted "
-                           "AND i.end_time >= %s::timestamptz AND i.end_time < %s::timestamptz "
-                           "ORDER BY i.end_time, i.id LIMIT %s::int",
-                           EAS_DB_ARGS(req->device->id, c->folder->id, c->filter_cutoff, cutoff,
-                                       apr_itoa(c->pool, max + 1)));
+                           "SELECT i.id FROM eas.items i WHERE i.folder_id = %s::bigint "
+                           "AND NOT i.deleted AND i.end_time >= %s::timestamptz "
+                           "AND i.end_time < %s::timestamptz AND (SELECT true FROM "
+                           "eas.sync_items v WHERE v.device_id = %s::bigint AND v.folder_id = "
+                           "%s::bigint AND v.item = i.id) ORDER BY i.end_time, i.id LIMIT %s::int",
+                           EAS_DB_ARGS(c->folder->id, c->filter_cutoff, cutoff, req->device->id,
+                                       c->folder->id, apr_itoa(c->pool, max + 1)));
         if (rv != APR_SUCCESS)
             return rv;
         for (r = 0; r < rows->nrows; r++) {
@@ -1653,16 +1655,11 @@ static apr_status_t pim_changes(eas_sync_coll_t *c, int max, apr_array_header_t 
 
     for (batch = max * 2 > 500 ? max * 2 : 500;; batch = batch < 10000 ? batch * 2 : batch) {
         rv = eas_db_select(req->db, c->pool, &rows,
-                           PIM_SCAN_X " LIMIT %s::int) SELECT id, seq, CASE "
-                           "WHEN deleted THEN CASE WHEN held THEN 'D' END "
-                           "WHEN NOT held THEN CASE WHEN inside THEN 'A' END "
-                           "WHEN NOT inside THEN 'S' WHEN version <> seq THEN 'C' END, "
-                           "CASE WHEN NOT deleted AND inside AND (NOT held OR version <> seq) "
-                           "THEN " B64("props") " END, "
-                           "CASE WHEN NOT deleted AND inside AND (NOT held OR version <> seq) "
-                           "THEN body END, body_type FROM x ORDER BY seq",
-                           EAS_DB_ARGS(apr_itoa(c->pool, kind), cutoff, req->device->id,
-                                       c->folder->id, i64s(c->pool, c->cursor),
+                           "SELECT id, seq, op, " B64("props") ", body, body_type "
+                           "FROM eas.pim_changes(%s::bigint, %s::bigint, %s::bigint, %s::int, "
+                           "%s::timestamptz, %s::int)",
+                           EAS_DB_ARGS(req->device->id, c->folder->id, i64s(c->pool, c->cursor),
+                                       apr_itoa(c->pool, kind), cutoff,
                                        apr_itoa(c->pool, batch)));
         if (rv != APR_SUCCESS)
             return rv;
@@ -1723,18 +1720,18 @@ static apr_status_t pim_estimate(eas_sync_coll_t *c, int *count)
     if ((rv = filter_setup(c, &kind, &cutoff)) != APR_SUCCESS)
         return rv;
     rv = eas_db_value(req->db, c->pool, &n,
-                      PIM_SCAN_X ") SELECT count(*) FROM x WHERE " PIM_NEEDED,
-                      EAS_DB_ARGS(apr_itoa(c->pool, kind), cutoff, req->device->id,
+                      PIM_SCAN_X " SELECT count(*) FROM x WHERE " PIM_NEEDED,
+                      EAS_DB_ARGS(req->device->id, c->folder->id, apr_itoa(c->pool, kind), cutoff,
                                   c->folder->id, i64s(c->pool, cursor)));
     if (rv == APR_SUCCESS && kind == FILTER_WINDOW && c->filter_cutoff && !c->filter_changed)
         rv = eas_db_value(req->db, c->pool, &drift,
-                          "SELECT count(*) FROM eas.items i JOIN eas.sync_items v "
-                          "ON v.device_id = %s::bigint AND v.folder_id = i.folder_id "
-                          "AND v.item = i.id WHERE i.folder_id = %s::bigint AND NOT i.deleted "
-                          "AND i.end_time >= %s::timestamptz AND i.end_time < %s::timestamptz "
-                          "AND i.seq <= %s::bigint",
-                          EAS_DB_ARGS(req->device->id, c->folder->id, c->filter_cutoff, cutoff,
-                                      i64s(c->pool, cursor)));
+                          "SELECT count(*) FROM eas.items i WHERE i.folder_id = %s::bigint "
+                          "AND NOT i.deleted AND i.end_time >= %s::timestamptz "
+                          "AND i.end_time < %s::timestamptz AND i.seq <= %s::bigint AND "
+                          "(SELECT true FROM eas.sync_items v WHERE v.device_id = %s::bigint "
+                          "AND v.folder_id = %s::bigint AND v.item = i.id)",
+                          EAS_DB_ARGS(c->folder->id, c->filter_cutoff, cutoff,
+                                      i64s(c->pool, cursor), req->device->id, c->folder->id));
     *count = rv == APR_SUCCESS ? atoi(n) + atoi(drift) : 0;
     return rv;
 }
@@ -1752,9 +1749,9 @@ static apr_status_t pim_pending(eas_sync_coll_t *c, int *pending)
     if ((rv = filter_setup(c, &kind, &cutoff)) != APR_SUCCESS)
         return rv;
     rv = eas_db_value(c->req->db, c->pool, &v,
-                      PIM_SCAN_X ") SELECT EXISTS (SELECT 1 FROM x WHERE " PIM_NEEDED ")",
-                      EAS_DB_ARGS(apr_itoa(c->pool, kind), cutoff, c->req->device->id,
-                                  c->folder->id, i64s(c->pool, c->cursor)));
+                      PIM_SCAN_X " SELECT EXISTS (SELECT 1 FROM x WHERE " PIM_NEEDED ")",
+                      EAS_DB_ARGS(c->req->device->id, c->folder->id, apr_itoa(c->pool, kind),
+                                  cutoff, c->folder->id, i64s(c->pool, c->cursor)));
     *pending = rv == APR_SUCCESS && v && !strcmp(v, "t");
     return rv;
 }

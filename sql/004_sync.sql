@@ -8,11 +8,11 @@
 -- AirSync:ApplicationData) without the body, which is kept as text; the
 -- other columns are extracted from props for filters and administrators.
 -- A deleted item stays as a tombstone (props and body NULL) so devices that
--- hold it are told; eas.purge_tombstones() removes the ones no device needs.
+-- hold it are told; eas.purge_sync_state() removes the ones no device needs.
 CREATE TABLE eas.items (
     id          bigserial PRIMARY KEY,
     folder_id   bigint NOT NULL REFERENCES eas.folders (id) ON DELETE CASCADE,
-    seq         bigint NOT NULL,       -- folders.item_seq at its last change (set by trigger)
+    seq         bigint NOT NULL,       -- eas.item_seq at its last change (set by trigger)
     deleted     boolean NOT NULL DEFAULT false,
     props       bytea,
     body        text,
@@ -32,18 +32,25 @@ CREATE UNIQUE INDEX items_folder_seq ON eas.items (folder_id, seq);
 CREATE INDEX items_folder_end ON eas.items (folder_id, end_time) WHERE NOT deleted;
 CREATE INDEX items_folder_uid ON eas.items (folder_id, md5(uid)) WHERE uid IS NOT NULL AND NOT deleted;
 
--- Every change of an item takes the folder's next change number.  The
--- UPDATE of the folder row holds its lock until the transaction ends, so
--- numbers become visible in order: a reader that sees seq n sees every
--- change below n, which makes "changes since" exact.
+-- Every change of an item takes the next number of eas.item_seq, under the
+-- lock of its folder row, which the transaction keeps until it ends.  So
+-- within a folder the numbers become visible in order: a reader that sees
+-- seq n of a folder sees every change of that folder below n, which makes
+-- "changes since" exact.  (One global sequence rather than a counter in the
+-- folder row: updating one row for every item of a transaction makes bulk
+-- changes quadratic, each update walking the row's growing version chain;
+-- re-locking a row the transaction holds costs nothing.)
+CREATE SEQUENCE eas.item_seq;
+ALTER TABLE eas.folders DROP COLUMN item_seq;
+
 CREATE FUNCTION eas.items_stamp() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.folder_id <> OLD.folder_id THEN
         RAISE EXCEPTION 'an item cannot change folder (move = tombstone + new item)';
     END IF;
-    UPDATE eas.folders SET item_seq = item_seq + 1 WHERE id = NEW.folder_id
-    RETURNING item_seq INTO NEW.seq;
+    PERFORM 1 FROM eas.folders WHERE id = NEW.folder_id FOR UPDATE;
+    NEW.seq := nextval('eas.item_seq');
     NEW.changed_at := now();
     IF NEW.deleted THEN
         NEW.props := NULL;
@@ -127,6 +134,43 @@ CREATE TABLE eas.sync_cache (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- The device view against a PIM folder from a cursor on (eas_pim.c): the
+-- next p_limit items by seq, with what the device needs ('A'dd, 'C'hange,
+-- 'D'elete, 'S'oftDelete or NULL: nothing) and the data of Adds and Changes.
+-- p_kind: 0 no filter, 1 calendar window starting at p_cutoff, 2 incomplete
+-- tasks.  The plan must not depend on statistics: a collection grows from
+-- nothing to 100k items faster than autovacuum analyzes it, and a plan made
+-- for "four rows" then reads the whole view for every item.  Hence the
+-- ordered index scan is forced and the view is probed by its key per item.
+CREATE FUNCTION eas.pim_changes(p_device bigint, p_folder bigint, p_cursor bigint,
+                                p_kind int, p_cutoff timestamptz, p_limit int)
+RETURNS TABLE (id bigint, seq bigint, op text, props bytea, body text, body_type smallint)
+LANGUAGE sql STABLE
+SET enable_seqscan = off SET enable_bitmapscan = off
+AS $$
+    WITH x AS (
+        SELECT i.id, i.seq, i.deleted,
+               (SELECT v.version FROM eas.sync_items v
+                 WHERE v.device_id = p_device AND v.folder_id = p_folder AND v.item = i.id)
+                   AS version,
+               CASE p_kind WHEN 1 THEN (i.end_time IS NULL OR i.end_time >= p_cutoff)
+                           WHEN 2 THEN NOT coalesce(i.complete, false) ELSE true END AS inside,
+               i.props, i.body, i.body_type
+          FROM eas.items i
+         WHERE i.folder_id = p_folder AND i.seq > p_cursor
+         ORDER BY i.seq
+         LIMIT p_limit)
+    SELECT id, seq,
+           CASE WHEN deleted THEN CASE WHEN version IS NOT NULL THEN 'D' END
+                WHEN version IS NULL THEN CASE WHEN inside THEN 'A' END
+                WHEN NOT inside THEN 'S'
+                WHEN version <> seq THEN 'C' END,
+           CASE WHEN NOT deleted AND inside AND version IS DISTINCT FROM seq THEN props END,
+           CASE WHEN NOT deleted AND inside AND version IS DISTINCT FROM seq THEN body END,
+           body_type
+      FROM x ORDER BY seq
+$$;
+
 -- ------------------------------------------------------ administration
 CREATE VIEW eas.collections_overview AS
 SELECT u.login,
@@ -175,18 +219,27 @@ BEGIN
     PERFORM eas.notify_device(d);
 END $$;
 
--- Removes tombstones that no device can still need: a device holds a
--- deleted item only while its collection's cursor is below the tombstone's
--- seq.  Returns how many were removed.  Meant for a periodic job.
-CREATE FUNCTION eas.purge_tombstones() RETURNS bigint
-LANGUAGE sql AS $$
-    WITH gone AS (
-        DELETE FROM eas.items i
-         WHERE i.deleted
-           AND i.seq <= coalesce((SELECT min(c.cursor) FROM eas.collections c
-                                   WHERE c.folder_id = i.folder_id), i.seq)
-        RETURNING 1)
-    SELECT count(*) FROM gone
-$$;
+-- Housekeeping for a periodic job (e.g. daily):
+--  * the sync state of folders that were deleted (devices get Status 12),
+--  * tombstones no device can still need: a device holds a deleted item
+--    only while its collection's cursor is below the tombstone's seq,
+--  * ClientId records of PIM items that are gone for good.
+-- Returns the number of tombstones removed.
+CREATE FUNCTION eas.purge_sync_state() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    DELETE FROM eas.collections c USING eas.folders f WHERE f.id = c.folder_id AND f.deleted;
+    DELETE FROM eas.items i
+     WHERE i.deleted
+       AND i.seq <= coalesce((SELECT min(c.cursor) FROM eas.collections c
+                               WHERE c.folder_id = i.folder_id), i.seq);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM eas.client_ids k USING eas.folders f
+     WHERE f.id = k.folder_id AND f.class <> 'Email'
+       AND NOT EXISTS (SELECT 1 FROM eas.items i WHERE i.id = k.item);
+    RETURN n;
+END $$;
 
 INSERT INTO eas.schema_version (version, name) VALUES (4, 'sync');

@@ -243,4 +243,16 @@ kB=$(newkey "$kB")
 like "$(appdata "$old")" '<airsyncbase:Type>2</airsyncbase:Type>.*&lt;br&gt;|<airsyncbase:Type>2</airsyncbase:Type>.*Plain 2.5 notes' \
     "a 14.1 device asking for HTML gets the 2.5 body as HTML"
 
+# ---- administration ---------------------------------------------------------
+is "$(sql "SELECT items_held FROM eas.collections_overview WHERE login = 'user1' AND device_id = 'devD' AND folder_id = $C")" \
+    "$(sql "SELECT count(*) FROM eas.sync_items s JOIN eas.devices d ON d.id = s.device_id WHERE d.device_id = 'devD' AND s.folder_id = $C")" \
+    "eas.collections_overview shows what a device holds"
+like "$(sql "SELECT eas.purge_sync_state()")" '^[0-9]+$' "eas.purge_sync_state() runs"
+is "$(sql "SELECT count(*) FROM eas.items i WHERE deleted AND seq <= (SELECT min(cursor) FROM eas.collections c WHERE c.folder_id = i.folder_id)")" 0 \
+    "no tombstone is left that no device needs"
+is "$(sql "SELECT count(*) FROM eas.collections WHERE folder_id = $F")" 0 "the state of the deleted folder is gone"
+sql "SELECT eas.force_resync('user1', 'devB')" >/dev/null
+sync1 user1 devB "$C" "$kB"
+is "$(xget Status)" 3 "after eas.force_resync the device's Sync key is refused (Status 3)"
+
 done_testing
