@@ -302,8 +302,6 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
     }
     if (!check_wait(req, &sr, &wait))
         return APR_SUCCESS;
-    if (req->doc && (rv = cache_save(req, &sr)) != APR_SUCCESS)
-        return rv;
 
     /* Every collection must be a folder the device knows (Status 12). */
     folders = apr_pcalloc(req->pool, sizeof(*folders) * (apr_size_t)(sr.colls->nelts + 1));
@@ -369,6 +367,28 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
         else {
             *(frag_t *)apr_array_push(held) = f;
         }
+    }
+    if (req->doc) {
+        /* The cache keeps the keys as sent, so that an empty request after
+         * a lost answer is answered again; a key 0 becomes the key it was
+         * answered with, or every later empty or Partial request would
+         * start that collection over. */
+        for (i = 0; i < sr.colls->nelts; i++) {
+            eas_sync_creq_t *cr = &APR_ARRAY_IDX(sr.colls, i, eas_sync_creq_t);
+            const char *k;
+            if (strcmp(cr->sync_key, "0"))
+                continue;
+            if ((rv = eas_db_value(req->db, req->pool, &k,
+                                   "SELECT '{' || generation || '}' || sync_key "
+                                   "FROM eas.collections WHERE device_id = %s::bigint "
+                                   "AND folder_id = %s::bigint",
+                                   EAS_DB_ARGS(req->device->id, folders[i]->id))) != APR_SUCCESS)
+                return rv;
+            if (k && strlen(k) > 2 && !strcmp(k + strlen(k) - 2, "}1"))
+                cr->sync_key = k;
+        }
+        if ((rv = cache_save(req, &sr)) != APR_SUCCESS)
+            return rv;
     }
     if (w) {
         eas_wbxml_end(w);

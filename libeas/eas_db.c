@@ -155,41 +155,36 @@ apr_status_t eas_db_commit(eas_db_t *db)
     return APR_SUCCESS;
 }
 
-/* One savepoint name is enough: they are never nested. */
-apr_status_t eas_db_savepoint(eas_db_t *db)
+static apr_status_t savepoint_cmd(eas_db_t *db, const char *verb, const char *name)
 {
-    int n, rc;
+    const char *sql = apr_pstrcat(db->pool, verb, name, NULL);
+    int n, rc = apr_dbd_query(db->driver, db->handle, &n, sql);
 
-    if (!db->in_txn || db->failed)
-        return APR_EGENERAL;
-    rc = apr_dbd_query(db->driver, db->handle, &n, "SAVEPOINT eas_item");
-    return rc ? fail(db, rc, "SAVEPOINT") : APR_SUCCESS;
+    return rc ? fail(db, rc, sql) : APR_SUCCESS;
 }
 
-apr_status_t eas_db_release(eas_db_t *db)
+apr_status_t eas_db_savepoint(eas_db_t *db, const char *name)
 {
-    int n, rc;
-
     if (!db->in_txn || db->failed)
         return APR_EGENERAL;
-    rc = apr_dbd_query(db->driver, db->handle, &n, "RELEASE SAVEPOINT eas_item");
-    return rc ? fail(db, rc, "RELEASE SAVEPOINT") : APR_SUCCESS;
+    return savepoint_cmd(db, "SAVEPOINT ", name);
 }
 
-apr_status_t eas_db_rollback_to(eas_db_t *db)
+apr_status_t eas_db_release(eas_db_t *db, const char *name)
 {
-    int n, rc;
+    if (!db->in_txn || db->failed)
+        return APR_EGENERAL;
+    return savepoint_cmd(db, "RELEASE SAVEPOINT ", name);
+}
 
+apr_status_t eas_db_rollback_to(eas_db_t *db, const char *name)
+{
     if (!db->in_txn)
         return APR_EGENERAL;
-    rc = apr_dbd_query(db->driver, db->handle, &n, "ROLLBACK TO SAVEPOINT eas_item");
-    if (rc) {
-        db->failed = 0;     /* report this failure, not the one being undone */
-        return fail(db, rc, "ROLLBACK TO SAVEPOINT");
-    }
+    /* report a failure of this, not the one being undone */
     db->failed = 0;
     db->error = NULL;
-    return APR_SUCCESS;
+    return savepoint_cmd(db, "ROLLBACK TO SAVEPOINT ", name);
 }
 
 static apr_status_t rollback_cleanup(void *data)

@@ -149,6 +149,8 @@ static int tag_in_version(eas_tag_t tag, int version)
         break;
     case EAS_Tasks_OrdinalDate:
     case EAS_Tasks_SubOrdinalDate:
+    case EAS_Calendar_AttendeeStatus:
+    case EAS_Calendar_AttendeeType:
         lo = 120;
         break;
     default:
@@ -509,12 +511,23 @@ apr_status_t eas_pim_from_client(apr_pool_t *p, const char *cls, int version,
                 *why = "body Type other than 1, 2 or 3";
                 return APR_EINVAL;
             }
+            /* A body the client itself only has truncated is no new body. */
+            if (eas_node_child_text(c, EAS_AirSyncBase_Truncated) &&
+                !strcmp(eas_node_child_text(c, EAS_AirSyncBase_Truncated), "1"))
+                continue;
             item->has_body = 1;
             item->body_type = (int)tv;
             item->body = data ? data->text : "";
             item->body_len = data ? data->len : 0;
         }
         else if (c->tag == class_body_tag(k)) {
+            const char *trunc = eas_node_child_text(appdata, k == CLS_CONTACTS
+                                                                 ? EAS_Contacts_BodyTruncated
+                                                             : k == CLS_CALENDAR
+                                                                 ? EAS_Calendar_BodyTruncated
+                                                                 : EAS_Tasks_BodyTruncated);
+            if (trunc && !strcmp(trunc, "1"))
+                continue;
             item->has_body = 1;
             item->body_type = 1;
             item->body = c->text;

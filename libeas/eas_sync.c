@@ -353,11 +353,11 @@ typedef struct {
 } response_t;
 
 /* Runs one item's work in a savepoint: a value the database refuses fails
- * that item (Status 6), not the request.  A broken connection still fails
- * the request. */
+ * that item (Status 6), not the request.  A backend that is down fails the
+ * collection (Status 16); a broken connection still fails the request. */
 static apr_status_t item_begin(eas_sync_coll_t *c)
 {
-    return eas_db_savepoint(c->req->db);
+    return eas_db_savepoint(c->req->db, "eas_item");
 }
 
 static apr_status_t item_end(eas_sync_coll_t *c, apr_status_t rv, int *status)
@@ -365,14 +365,15 @@ static apr_status_t item_end(eas_sync_coll_t *c, apr_status_t rv, int *status)
     eas_db_t *db = c->req->db;
 
     if (rv == APR_SUCCESS)
-        return eas_db_release(db);
+        return eas_db_release(db, "eas_item");
     if (rv == APR_EAGAIN)
         return rv;
     eas_log_printf(c->req->log, EAS_LOG_MARK, EAS_LOG_ERR, rv,
                    EASLOGNO(01500) "Sync of %s/%s folder %s: an item failed in the database (%s); "
                    "answering Status 6 for it", c->req->login, c->req->device->device_id,
                    c->folder->id, db->error ? db->error : "?");
-    if (eas_db_rollback_to(db) != APR_SUCCESS)
+    if (eas_db_rollback_to(db, "eas_item") != APR_SUCCESS ||
+        eas_db_release(db, "eas_item") != APR_SUCCESS)
         return APR_EGENERAL;
     *status = EAS_SYNC_CONVERSION;
     return APR_SUCCESS;
@@ -654,9 +655,9 @@ static apr_status_t initial(eas_sync_coll_t *c, const eas_sync_creq_t *cr, const
     return rv;
 }
 
-apr_status_t eas_sync_collection(eas_request_t *req, const eas_sync_creq_t *cr,
-                                 const eas_folder_t *folder, int window, apr_pool_t *p,
-                                 const char **frag, apr_size_t *frag_len, int *sent, int *said)
+static apr_status_t collection(eas_request_t *req, const eas_sync_creq_t *cr,
+                               const eas_folder_t *folder, int window, apr_pool_t *p,
+                               const char **frag, apr_size_t *frag_len, int *sent, int *said)
 {
     eas_sync_coll_t *c = apr_pcalloc(p, sizeof(*c));
     eas_wbxml_writer_t *w = eas_wbxml_writer_create(p, NULL, NULL);
@@ -825,6 +826,36 @@ apr_status_t eas_sync_collection(eas_request_t *req, const eas_sync_creq_t *cr,
     *sent = changes->nelts;
     *said = advance || more;
     return APR_SUCCESS;
+}
+
+/* Each collection in a savepoint: when it fails (a backend down, a
+ * statement refused) it is undone and answered with Status 16, the client
+ * retries it later with the same key, and the other collections go on. */
+apr_status_t eas_sync_collection(eas_request_t *req, const eas_sync_creq_t *cr,
+                                 const eas_folder_t *folder, int window, apr_pool_t *p,
+                                 const char **frag, apr_size_t *frag_len, int *sent, int *said)
+{
+    eas_wbxml_writer_t *w;
+    apr_status_t rv;
+
+    if ((rv = eas_db_savepoint(req->db, "eas_coll")) != APR_SUCCESS)
+        return rv;
+    rv = collection(req, cr, folder, window, p, frag, frag_len, sent, said);
+    if (rv == APR_SUCCESS)
+        return eas_db_release(req->db, "eas_coll");
+    eas_log_printf(req->log, EAS_LOG_MARK, EAS_LOG_ERR, rv,
+                   EASLOGNO(01505) "Sync of %s/%s folder %s failed (%s): undone, Status 16",
+                   req->login, req->device->device_id, folder->id,
+                   req->db->error ? req->db->error : rv == APR_EAGAIN ? "backend unavailable"
+                                                                      : "?");
+    if (eas_db_rollback_to(req->db, "eas_coll") != APR_SUCCESS ||
+        eas_db_release(req->db, "eas_coll") != APR_SUCCESS)
+        return rv;
+    w = eas_wbxml_writer_create(p, NULL, NULL);
+    write_status_only(w, cr, req->version, cr->sync_key, EAS_SYNC_RETRY);
+    *sent = 0;
+    *said = 1;
+    return fragment(p, w, frag, frag_len);
 }
 
 /* ---- shared by the other commands ------------------------------------- */

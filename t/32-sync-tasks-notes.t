@@ -82,6 +82,11 @@ eas Sync user1 devB <<<"<Sync $NS><Collections><Collection><SyncKey>0</SyncKey><
 is "$(xcount Collection)" 3 "Partial: the cached contacts collection is answered with the two named"
 is "$(xmllint --xpath "string(//*[local-name()='Collection'][*[local-name()='CollectionId']='$C']/*[local-name()='SyncKey'])" "$STACK_T/last.xml")" "$kBC" \
     "with the key the cache holds"
+gen() { sql "SELECT generation FROM eas.collections c JOIN eas.devices d ON d.id = c.device_id WHERE d.device_id = 'devB' AND c.folder_id = $1"; }
+g=$(gen "$N")
+kBT=$(xmllint --xpath "string(//*[local-name()='Collection'][*[local-name()='CollectionId']='$T']/*[local-name()='SyncKey'])" "$STACK_T/last.xml")
+eas Sync user1 devB <<<"<Sync $NS><Collections><Collection><SyncKey>$kBT</SyncKey><CollectionId>$T</CollectionId></Collection></Collections><Partial/></Sync>"
+is "$(gen "$N")" "$g" "a later Partial request does not start the collection cached with key 0 over"
 eas_empty user1 devNew
 is "$(xget Status)" 13 "an empty request without a cached one: Status 13"
 eas Sync user1 devNew <<<"<Sync $NS><Collections><Collection><SyncKey>0</SyncKey><CollectionId>$C</CollectionId></Collection></Collections><HeartbeatInterval>10</HeartbeatInterval></Sync>"

@@ -380,6 +380,20 @@ static void test_25(void)
     o.truncation = -1;
     r = out_for(&c, 25, &o);
     ok(has(r, "contacts:BodyTruncated=0"), "no Truncation: all of it");
+    begin();
+    T(EAS_Contacts_FirstName, "Old");
+    T(EAS_Contacts_Body, "xxxx");
+    T(EAS_Contacts_BodyTruncated, "1");
+    eas_pim_from_client(pool, "Contacts", 25, done(), &c, &why);
+    ok(!c.has_body, "2.5: a body the client has only truncated is not taken as new");
+    begin();
+    S(EAS_AirSyncBase_Body);
+    T(EAS_AirSyncBase_Type, "1");
+    T(EAS_AirSyncBase_Truncated, "1");
+    T(EAS_AirSyncBase_Data, "xxxx");
+    E();
+    eas_pim_from_client(pool, "Contacts", 141, done(), &c, &why);
+    ok(!c.has_body, "nor a truncated AirSyncBase:Body");
 }
 
 int main(void)
