@@ -258,6 +258,7 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
     eas_wbxml_writer_t *w = NULL;
     apr_status_t rv;
     int i, found, wait, budget, total = 0;
+    apr_time_t last_flush = apr_time_now();
 
     if (!req->doc) {
         /* MS-ASCMD 2.2.1.21.1: the empty request repeats the cached one. */
@@ -363,6 +364,13 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
         if (w) {
             if ((rv = eas_sync_emit(w, req->pool, f.data, f.len)) != APR_SUCCESS)
                 return rv;
+            /* Clients give up after ~30 s of silence: what is ready goes out
+             * when the last bytes left a while ago, full chunk or not. */
+            if (apr_time_now() - last_flush > apr_time_from_sec(5)) {
+                if ((rv = eas_wbxml_flush(w)) != APR_SUCCESS)
+                    return rv;
+                last_flush = apr_time_now();
+            }
         }
         else {
             *(frag_t *)apr_array_push(held) = f;

@@ -288,6 +288,9 @@ static int check_value(cls_e k, const eas_node_t *n, const char **why)
     eas_tzinfo_t tzi;
     eas_recur_t r;
 
+    /* An empty element clears the property (<Reminder/>, <Birthday/>). */
+    if (!n->len && !n->first && t != EAS_Calendar_Recurrence && t != EAS_Tasks_Recurrence)
+        return 1;
     switch (t) {
     case EAS_Calendar_Timezone:
         if (eas_tzinfo_decode(s, &tzi, why) != APR_SUCCESS) {

@@ -148,6 +148,11 @@ static void test_contacts(void)
     is_str(a.subject, "Ada Lovelace", "subject from the names");
 
     begin();
+    T(EAS_Contacts_Birthday, "");
+    eas_wbxml_empty(w, EAS_Contacts_Anniversary);
+    ok(eas_pim_from_client(pool, "Contacts", 141, done(), &b, &why) == APR_SUCCESS,
+       "empty date elements (clearing them) are accepted");
+    begin();
     T(EAS_Contacts_Birthday, "10/12/1815");
     ok(eas_pim_from_client(pool, "Contacts", 141, done(), &b, &why) == APR_EINVAL,
        "an invalid Birthday is refused");
