@@ -88,8 +88,11 @@ typedef struct eas_sync_coll_t eas_sync_coll_t;
 
 /*
  * A provider.  Every function runs inside the request's transaction and
- * returns APR_SUCCESS or a server failure (APR_EAGAIN: backend down);
- * item-level outcomes go in *status (EAS_SYNC_OK, _CONVERSION, ...).
+ * returns APR_SUCCESS or a failure (APR_EAGAIN: backend down), which undoes
+ * the collection and answers it with Status 16; item-level outcomes go in
+ * *status (EAS_SYNC_OK, _CONVERSION, ...).  The engine keeps the view and
+ * c->cursor / filter state; a provider with more state (mail: uidvalidity,
+ * modseq, uidnext) keeps it in its own columns of eas.collections.
  */
 typedef struct eas_sync_provider_t {
     const char *name;
@@ -181,7 +184,9 @@ typedef struct eas_sync_creq_t {
 
 /*
  * Processes one collection: key check, client commands, server changes,
- * state.  window is how many changes the engine may send (the collection's
+ * state, in a savepoint (a failure is undone and answered with Status 16;
+ * only a broken database connection fails the request).  window is how
+ * many changes the engine may send (the collection's
  * WindowSize, capped by what is left of the request's); *sent gets how
  * many it did.  The <Collection> element comes back as a WBXML document
  * of its own in *frag (allocated from p), to be copied into the response
