@@ -157,9 +157,11 @@ apr_status_t eas_db_commit(eas_db_t *db)
 
 static apr_status_t savepoint_cmd(eas_db_t *db, const char *verb, const char *name)
 {
-    const char *sql = apr_pstrcat(db->pool, verb, name, NULL);
-    int n, rc = apr_dbd_query(db->driver, db->handle, &n, sql);
+    char sql[96];   /* not from db->pool: that lives as long as the connection */
+    int n, rc;
 
+    apr_snprintf(sql, sizeof(sql), "%s%s", verb, name);
+    rc = apr_dbd_query(db->driver, db->handle, &n, sql);
     return rc ? fail(db, rc, sql) : APR_SUCCESS;
 }
 
