@@ -259,6 +259,7 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
     apr_status_t rv;
     int i, found, wait, budget, total = 0;
     apr_time_t last_flush = apr_time_now();
+    apr_pool_t *cp;
 
     if (!req->doc) {
         /* MS-ASCMD 2.2.1.21.1: the empty request repeats the cached one. */
@@ -344,8 +345,10 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
             window = req->cfg->max_window;
         if (budget >= 0 && window > budget)
             window = budget;
-        rv = eas_sync_collection(req, cr, folders[i], window, req->pool, &f.data, &f.len, &sent,
-                                 &said);
+        /* Each collection's work in its own pool: only what is held back
+         * for the response outlives it. */
+        apr_pool_create(&cp, req->pool);
+        rv = eas_sync_collection(req, cr, folders[i], window, cp, &f.data, &f.len, &sent, &said);
         if (rv != APR_SUCCESS)
             return rv;
         total += sent;
@@ -357,12 +360,12 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
                 return rv;
             for (j = 0; j < held->nelts; j++) {
                 const frag_t *h = &APR_ARRAY_IDX(held, j, frag_t);
-                if ((rv = eas_sync_emit(w, req->pool, h->data, h->len)) != APR_SUCCESS)
+                if ((rv = eas_sync_emit(w, cp, h->data, h->len)) != APR_SUCCESS)
                     return rv;
             }
         }
         if (w) {
-            if ((rv = eas_sync_emit(w, req->pool, f.data, f.len)) != APR_SUCCESS)
+            if ((rv = eas_sync_emit(w, cp, f.data, f.len)) != APR_SUCCESS)
                 return rv;
             /* Clients give up after ~30 s of silence: what is ready goes out
              * when the last bytes left a while ago, full chunk or not. */
@@ -373,8 +376,10 @@ apr_status_t eas_cmd_sync(eas_request_t *req)
             }
         }
         else {
+            f.data = apr_pmemdup(req->pool, f.data, f.len);
             *(frag_t *)apr_array_push(held) = f;
         }
+        apr_pool_destroy(cp);
     }
     if (req->doc) {
         /* The cache keeps the keys as sent, so that an empty request after
