@@ -33,6 +33,13 @@ is "$(pend devA "$C")" 1 "a delete of an item the device holds is pending"
 is "$(pend devA "$INBOX")" unknown "a mail folder: unknown (no provider yet)"
 is "$(pend devA 999999)" notfound "not a folder of the user"
 
+# Any change of a PIM item, from Sync or plain SQL, wakes the user's waiting
+# requests on every front end (NOTIFY eas, 'u:<user id>'; a session gets its
+# own notifications at commit).
+uid=$(sql "SELECT id FROM eas.users WHERE login = 'user1'")
+like "$(psql "$PGURI" -XAt -c "LISTEN eas" -c "UPDATE eas.items SET subject = subject WHERE folder_id = $C" 2>&1)" \
+    "notification \"eas\" with payload \"u:$uid\"" "an item change notifies channel eas with u:<user id>"
+
 # The long-poll contract (eas_request.h): with nothing to say, a Sync with
 # HeartbeatInterval asks the glue to wait on its folders; run again when
 # woken, it answers; run when the time is up, it gives the empty answer.
