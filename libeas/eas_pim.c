@@ -745,12 +745,15 @@ static int in_list(const apr_array_header_t *tags, eas_tag_t tag)
 }
 
 /* Whether a stored property the client did not send survives its Change. */
-static int kept(cls_e k, eas_tag_t tag, const apr_array_header_t *supported)
+static int kept(cls_e k, eas_tag_t tag, int version, const apr_array_header_t *supported)
 {
     if (tag == EAS_Calendar_UID)
         return 1;
     if (k != CLS_CONTACTS && k != CLS_CALENDAR)
         return 0;
+    /* MS-ASCAL 3.1.5.3: from 16.0 every calendar property not sent is ghosted */
+    if (k == CLS_CALENDAR && version >= 160)
+        return 1;
     /* Supported names the client's elements; Calendar:Location also
      * stands for the neutral AirSyncBase:Location. */
     if (!supported)
@@ -792,7 +795,7 @@ apr_status_t eas_pim_merge(apr_pool_t *p, const eas_pim_item_t *stored,
             if (!drop_exceptions)
                 nappend(props, ncopy(p, s));
         }
-        else if (kept(k, s->tag, supported)) {
+        else if (kept(k, s->tag, version, supported)) {
             nappend(props, ncopy(p, s));
         }
     }
@@ -1446,6 +1449,22 @@ static apr_status_t pim_add(eas_sync_coll_t *c, const eas_node_t *appdata, apr_i
         const char *cuid = child_text(it.props, EAS_Calendar_ClientUid);
         it.uid = cuid ? cuid : random_uid(c->pool);
         nset(it.props, nnew(c->pool, EAS_Calendar_UID, it.uid));
+        if (cuid) {
+            /* The same ClientUid again is the same event, added again: it
+             * replaces the stored one instead of making a second. */
+            const char *id;
+            apr_status_t rv = eas_db_value(c->req->db, c->pool, &id,
+                                           "SELECT id FROM eas.items WHERE folder_id = %s::bigint "
+                                           "AND md5(uid) = md5(%s) AND uid = %s AND NOT deleted "
+                                           "ORDER BY id LIMIT 1",
+                                           EAS_DB_ARGS(c->folder->id, cuid, cuid));
+            if (rv != APR_SUCCESS)
+                return rv;
+            if (id) {
+                *status = EAS_SYNC_OK;
+                return store(c, &it, apr_atoi64(id), item, version);
+            }
+        }
     }
     *status = EAS_SYNC_OK;
     return store(c, &it, -1, item, version);

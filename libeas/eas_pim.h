@@ -51,7 +51,8 @@ apr_status_t eas_pim_from_client(apr_pool_t *p, const char *cls, int version,
  * is removed when the client manages it and kept when it is ghosted.
  * supported: the tags of the initial Sync's Supported, NULL when none was
  * sent (nothing is ghosted).  Only contact and calendar properties can be
- * ghosted; Calendar UID is the server's and always kept.  The body changes
+ * ghosted; from 16.0 every calendar property is (MS-ASCAL 3.1.5.3);
+ * Calendar UID is the server's and always kept.  The body changes
  * only when one was sent.  16.x: a change of Recurrence, StartTime or
  * EndTime drops the exceptions, which 16.x clients never send otherwise
  * (MS-ASCAL 2.2.2.22).  The result is derived again (and may fail).

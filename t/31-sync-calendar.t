@@ -72,6 +72,10 @@ kC=$(newkey "$kC")
 sync1 user1 devC "$K" "$kC" "<Commands><Add><ClientId>n16</ClientId><ApplicationData><calendar:StartTime>20260402T080000Z</calendar:StartTime><calendar:EndTime>20260402T090000Z</calendar:EndTime><calendar:Subject>From 16.1</calendar:Subject><calendar:ClientUid>client-uid-16</calendar:ClientUid><airsyncbase:Location><airsyncbase:DisplayName>Cafe</airsyncbase:DisplayName><airsyncbase:City>Berlin</airsyncbase:City></airsyncbase:Location></ApplicationData></Add></Commands>"
 n16=$(response_sid n16)
 kC=$(newkey "$kC")
+sync1 user1 devC "$K" "$kC" "<Commands><Add><ClientId>n16-again</ClientId><ApplicationData><calendar:StartTime>20260402T080000Z</calendar:StartTime><calendar:EndTime>20260402T093000Z</calendar:EndTime><calendar:Subject>From 16.1</calendar:Subject><calendar:ClientUid>client-uid-16</calendar:ClientUid><airsyncbase:Location><airsyncbase:DisplayName>Cafe</airsyncbase:DisplayName><airsyncbase:City>Berlin</airsyncbase:City></airsyncbase:Location></ApplicationData></Add></Commands>"
+is "$(response_sid n16-again)" "$n16" "16.1: an Add with a ClientUid already in the calendar is that event again (MS-ASCAL 2.2.2.13)"
+is "$(sql "SELECT count(*) FROM eas.items WHERE folder_id = $K AND uid = 'client-uid-16' AND NOT deleted")" 1 "no second event"
+kC=$(newkey "$kC")
 unset EAS_PROTOCOL_VERSION
 sync1 user1 devB "$K" "$kB"
 kB=$(newkey "$kB")

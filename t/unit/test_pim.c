@@ -342,6 +342,12 @@ static void test_calendar(void)
     eas_pim_from_client(pool, "Calendar", 161, done(), &ch, &why);
     eas_pim_merge(pool, &m, &ch, 161, NULL, &x, &why);
     ok(has(render(x.props), "Exceptions"), "16.1: a Change keeps the exceptions it never sends");
+    r = render(x.props);
+    ok(has(r, "calendar:Subject=Renamed") && has(r, "airsyncbase:Location(") &&
+           has(r, "calendar:Recurrence("),
+       "16.1: every calendar property not sent is ghosted (MS-ASCAL 3.1.5.3)");
+    eas_pim_merge(pool, &m, &ch, 141, NULL, &x, &why);
+    ok(!has(render(x.props), "Location"), "14.1 without Supported: not sent, removed");
     begin();
     T(EAS_Calendar_StartTime, "20260302T100000Z");
     T(EAS_Calendar_EndTime, "20260302T110000Z");
