@@ -962,7 +962,7 @@ apr_status_t eas_sync_move(eas_request_t *req, const char *src_msg, const char *
                            const char *dst_fld, int *status, const char **dst_id)
 {
     eas_sync_coll_t *src, *dst;
-    apr_int64_t item, dst_item = -1, dst_version = -1;
+    apr_int64_t item, dst_item = -1, dst_version = -1, held = -1, current = -1;
     apr_array_header_t *ids;
     apr_status_t rv;
 
@@ -1001,15 +1001,22 @@ apr_status_t eas_sync_move(eas_request_t *req, const char *src_msg, const char *
     }
     if ((rv = eas_sync_lock_folders(req, ids)) != APR_SUCCESS)
         return rv;
+    if (src->exists && ((rv = eas_sync_view_get(src, item, &held)) != APR_SUCCESS ||
+                        (rv = src->provider->load(src, item, NULL, &current)) != APR_SUCCESS))
+        return rv;
     if ((rv = src->provider->move(src, item, dst->folder, &dst_item, &dst_version, status)) !=
             APR_SUCCESS ||
         *status != 3)
         return rv;
     /* The device moved it itself: it must get neither a Delete in the
-     * source nor an Add in the destination (the classic duplicate). */
+     * source nor an Add in the destination (the classic duplicate).  If it
+     * held an older version than the one moved, version 0 makes the next
+     * Sync of the destination send the newer one as a Change. */
     if (src->exists && (rv = view_del(src, item)) != APR_SUCCESS)
         return rv;
-    if (dst->exists && (rv = view_put(dst, dst_item, dst_version)) != APR_SUCCESS)
+    if (dst->exists &&
+        (rv = view_put(dst, dst_item, held >= 0 && held != current ? 0 : dst_version)) !=
+            APR_SUCCESS)
         return rv;
     *dst_id = eas_sync_server_id(dst, dst_item);
     return APR_SUCCESS;

@@ -211,6 +211,20 @@ sync1 user1 devB "$F" "$kBF"
 is "$(server_ids Add)" "$moved" "and arrive in the destination"
 moveitem "$ada" "$C" "$F"
 is "$(xget Status)" 1 "moving it again from the source: Status 1"
+three=$(sql "SELECT '$C:' || id FROM eas.items WHERE folder_id = $C AND subject = 'Three'")
+sync1 user1 devB "$C" "$kB" "<Commands><Change><ServerId>$three</ServerId><ApplicationData><contacts:FirstName>Three</contacts:FirstName><contacts:LastName>Changed by B</contacts:LastName></ApplicationData></Change></Commands>"
+kB=$(newkey "$kB")
+moveitem "$three" "$C" "$F"
+moved3=$(xget DstMsgId)
+sync1 user1 devA "$F" "$kAF"
+kAF=$(newkey "$kAF")
+is "$(server_ids Change)" "$moved3" "a device that moved an item it held at an older version gets the newer one as a Change"
+like "$(appdata "$moved3" Change)" 'Changed by B' "with the other device's change"
+sync1 user1 devA "$C" "$kA" "<Commands><Fetch><ServerId>$one</ServerId></Fetch><Fetch><ServerId>$C:$(sql "SELECT min(id) FROM eas.items WHERE folder_id = $C AND NOT deleted")</ServerId></Fetch></Commands>"
+kA=$(newkey "$kA")
+is "$(response_status Fetch 1)/$(response_status Fetch 2)" 8/1 "Fetch: a deleted item is Status 8, a live one Status 1"
+is "$(xmllint --xpath "count(//*[local-name()='Responses']/*[local-name()='Fetch'][2]/*[local-name()='ApplicationData'])" "$STACK_T/last.xml")" 1 \
+    "with its ApplicationData"
 moveitem "$moved" "$F" "$F"
 is "$(xget Status)" 4 "same source and destination: Status 4"
 moveitem "$moved" "$F" 999999
