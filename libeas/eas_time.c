@@ -1,5 +1,4 @@
 #include "eas_time.h"
-#include "eas_tz.h"
 
 #include <string.h>
 #include <apr_lib.h>
@@ -18,9 +17,30 @@ static int digits(const char *s, int n, int *out)
     return 1;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (any year). */
+static long long days_from_civil(int y, int m, int d)
+{
+    long long era;
+    int yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (int)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int eas_time_parse(const char *s, apr_time_t *t)
 {
-    eas_walltime_t wt;
     int y, mo, d, h, mi, sec, ms = 0;
     const char *p;
 
@@ -51,50 +71,29 @@ int eas_time_parse(const char *s, apr_time_t *t)
     }
     else
         return -1;
-    if (strcmp(p, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60 || y < 1601)
+    if (strcmp(p, "Z") || mo < 1 || mo > 12 || y < 1601 || d < 1 || d > days_in_month(y, mo) ||
+        h > 23 || mi > 59 || sec > 59)
         return -1;
-    /* Not apr_time_exp_gmt_get(): it refuses years before 1970, and
-     * birthdays are older than that. */
-    wt.year = y;
-    wt.month = mo;
-    wt.day = d;
-    wt.hour = h;
-    wt.minute = mi;
-    wt.second = sec > 59 ? 59 : sec;
-    if (d > eas_days_in_month(y, mo) || eas_walltime_to_time(&wt, t) != APR_SUCCESS)
-        return -1;
-    *t += (apr_time_t)ms * 1000;
+    *t = apr_time_from_sec(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) +
+         (apr_time_t)ms * 1000;
     return 0;
-}
-
-/* Whole seconds (rounded down, also before 1970) and milliseconds. */
-static void split(apr_time_t t, eas_walltime_t *wt, int *ms)
-{
-    apr_time_t us = t % APR_USEC_PER_SEC;
-
-    if (us < 0)
-        us += APR_USEC_PER_SEC;
-    eas_walltime_from_time(t - us, wt);
-    *ms = (int)(us / 1000);
 }
 
 const char *eas_time_format(apr_pool_t *p, apr_time_t t)
 {
-    eas_walltime_t wt;
-    int ms;
+    apr_time_exp_t tm;
 
-    split(t, &wt, &ms);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", wt.year, wt.month, wt.day,
-                        wt.hour, wt.minute, wt.second, ms);
+    apr_time_exp_gmt(&tm, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                        tm.tm_usec / 1000);
 }
 
 const char *eas_time_format_compact(apr_pool_t *p, apr_time_t t)
 {
-    eas_walltime_t wt;
-    int ms;
+    apr_time_exp_t tm;
 
-    split(t, &wt, &ms);
-    return apr_psprintf(p, "%04d%02d%02dT%02d%02d%02dZ", wt.year, wt.month, wt.day, wt.hour,
-                        wt.minute, wt.second);
+    apr_time_exp_gmt(&tm, t);
+    return apr_psprintf(p, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

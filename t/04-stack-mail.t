@@ -96,4 +96,15 @@ open=""
 for p in $ports; do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && open="$open $p"; done
 is "$open" "" "every port of the stack is closed"
 "$EAS_STACK" status --dir "$STACK_DIR" >/dev/null; is "$?" 2 "status reports the stack down"
+
+# up again: same accounts and data, new ports.
+old_users=$EAS_USERS
+"$EAS_STACK" up --dir "$STACK_DIR" --quiet >/dev/null 2>"$STACK_T/reup.log"; ok $? "up again in the same dir"
+stack_load "$STACK_DIR"
+is "$EAS_USERS" "$old_users" "with the same accounts"
+if [ -n "$SMTP_URL" ]; then
+    is "$(imap_count user2 INBOX)" 1 "and the mail delivered before"
+else
+    skip "Postfix needs root"
+fi
 done_testing

@@ -13,49 +13,7 @@ export top_srcdir top_builddir
 EAS_STACK=$top_srcdir/tools/eas-stack
 : "${EAS_WBXML:=$top_builddir/tools/eas-wbxml}"
 
-# ------------------------------------------------------------------ TAP --
-tap_n=0
-tap_fail=0
-ok() { # ok EXIT-STATUS DESCRIPTION
-    tap_n=$((tap_n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else
-        echo "not ok $tap_n - $2"
-        tap_fail=$((tap_fail + 1))
-    fi
-}
-is() { # is GOT WANT DESCRIPTION
-    tap_n=$((tap_n + 1))
-    if [ "$1" = "$2" ]; then echo "ok $tap_n - $3"; else
-        echo "not ok $tap_n - $3"
-        echo "#   got '$1', expected '$2'"
-        tap_fail=$((tap_fail + 1))
-    fi
-}
-like() { # like GOT EXTENDED-REGEX DESCRIPTION
-    tap_n=$((tap_n + 1))
-    if printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $tap_n - $3"; else
-        echo "not ok $tap_n - $3"
-        printf '%s\n' "$1" | head -n 20 | sed 's/^/#   got: /'
-        echo "#   expected to match: $2"
-        tap_fail=$((tap_fail + 1))
-    fi
-}
-skip() { # skip REASON [COUNT]
-    local i
-    for ((i = 0; i < ${2:-1}; i++)); do
-        tap_n=$((tap_n + 1))
-        echo "ok $tap_n # skip $1"
-    done
-}
-diag() { printf '# %s\n' "$@"; }
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
-done_testing() {
-    echo "1..$tap_n"
-    [ "$tap_fail" -eq 0 ]
-}
+. "$top_srcdir/t/lib/tap.sh"
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds (delivery and
 # connection pools are asynchronous); the bound only guards against hangs.
@@ -98,27 +56,36 @@ stack_start() { # stack_start [eas-stack up options]
     fi
     diag "stack up in $((($(date +%s%N) - t0) / 1000000)) ms: $STACK_T/stack"
     stack_load "$STACK_T/stack"
-    # Outlives a test killed by SIGKILL: once this shell is gone, stop the stack.
+    # Outlives a test killed by SIGKILL: once this shell is gone, stop the
+    # stack and any other stack the test made in $STACK_T.
     setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
-        "$2" down --dir "$3/stack" --purge; rm -rf "$3"' _ $$ "$EAS_STACK" "$STACK_T" \
-        </dev/null >/dev/null 2>&1 &
+        for d in "$3"/*/stack.state; do [ -f "$d" ] && "$2" down --dir "${d%/stack.state}"; done
+        rm -rf "$3"' _ $$ "$EAS_STACK" "$STACK_T" </dev/null >/dev/null 2>&1 &
     STACK_WATCHDOG=$!
 }
 
 stack_stop() {
+    local d failed=0
     [ -n "$STACK_T" ] || return 0
-    if [ "$STACK_OWNED" = 1 ]; then
-        [ -z "$STACK_WATCHDOG" ] || kill "$STACK_WATCHDOG" 2>/dev/null
-        if [ "${EAS_KEEP_T:-0}" = 1 ] || [ "$tap_fail" -gt 0 ]; then
-            "$EAS_STACK" down --dir "$STACK_T/stack" --quiet || echo "# eas-stack down failed"
-            echo "# stack stopped, its files are kept in $STACK_T"
-            return 0
-        fi
-        "$EAS_STACK" down --dir "$STACK_T/stack" --purge --quiet || echo "# eas-stack down failed"
+    # Finish the cleanup whatever arrives now: a second Ctrl-C, or a TAP
+    # reader that is gone (a write to it would kill us halfway).
+    trap '' INT TERM HUP PIPE
+    [ -z "$STACK_WATCHDOG" ] || kill "$STACK_WATCHDOG" 2>/dev/null
+    # Stacks a test starts itself (front ends, ...) live in $STACK_T too.
+    for d in "$STACK_T"/*/stack.state; do
+        [ -f "$d" ] || continue
+        "$EAS_STACK" down --dir "${d%/stack.state}" --quiet >>"$STACK_T/down.log" 2>&1 || failed=1
+    done
+    if [ "$failed" = 1 ]; then
+        echo "# eas-stack down failed: see $STACK_T/down.log"
+    elif [ "$STACK_OWNED" = 1 ] && { [ "${EAS_KEEP_T:-0}" = 1 ] || [ "$tap_fail" -gt 0 ]; }; then
+        echo "# stack stopped, its files are kept in $STACK_T"
+    else
+        rm -rf "$STACK_T"
     fi
-    rm -rf "$STACK_T"
 }
 trap stack_stop EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -78,7 +78,7 @@ deliver "$first" "$second" < <(
 # Return only once the mail is there, so the demo starts with full inboxes.
 for user in $(printf '%s\n' "${sent[@]}" | sort -u); do
     want=$(printf '%s\n' "${sent[@]}" | grep -cx "$user")
-    pass=$(for u in $EAS_USERS; do [ "${u%%:*}" = "$user" ] && echo "${u#*:}"; done)
+    pass=$(printf '%s\n' $EAS_USERS | sed -n "s/^$user://p")
     for _ in $(seq 300); do
         have=$(curl -s -u "$user:$pass" "$IMAP_URL/" -X 'STATUS INBOX (MESSAGES)' |
             sed -n 's/.*(MESSAGES \([0-9]*\)).*/\1/p')
