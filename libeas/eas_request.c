@@ -28,6 +28,10 @@ typedef struct {
 } cmd_entry_t;
 
 static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
+    [EAS_CMD_SYNC] = {eas_cmd_sync, EAS_AirSync_Sync, EAS_AirSync_Status, F_BODY_OPT},
+    [EAS_CMD_GETITEMESTIMATE] = {eas_cmd_getitemestimate, EAS_GetItemEstimate_GetItemEstimate,
+                                 EAS_GetItemEstimate_Status, F_BODY},
+    [EAS_CMD_MOVEITEMS] = {eas_cmd_moveitems, EAS_Move_MoveItems, EAS_Move_Status, F_BODY},
     [EAS_CMD_PROVISION] = {eas_cmd_provision, EAS_Provision_Provision, EAS_Provision_Status,
                            F_BODY | F_NO_PROVCHECK},
     [EAS_CMD_SETTINGS] = {eas_cmd_settings, EAS_Settings_Settings, EAS_Settings_Status, F_BODY},

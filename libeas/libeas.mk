@@ -76,3 +76,9 @@ pkginclude_HEADERS += \
 	libeas/eas_mime.h
 
 EXTRA_DIST += docs/mime.md
+libeas_libeas_la_SOURCES += \
+	libeas/eas_sync.c \
+	libeas/eas_pim.c \
+	libeas/eas_cmd_sync.c \
+	libeas/eas_sync.h \
+	libeas/eas_pim.h

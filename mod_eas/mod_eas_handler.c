@@ -69,6 +69,7 @@ void eas_log_server_sink(void *baton, int level, apr_status_t rv, const char *fi
 static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size_t *len)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_bucket_brigade *got = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_off_t total = 0;
     int seen_eos = 0, rc;
     char *buf;
@@ -85,7 +86,9 @@ static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     do {
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+        /* Each read into an empty brigade; what came is set aside (the TLS
+         * filter hands out transient buckets over a buffer it reuses). */
+        apr_status_t rv = ap_get_brigade(r->input_filters, got, AP_MODE_READBYTES,
                                          APR_BLOCK_READ, 65536);
         apr_bucket *b;
 
@@ -94,9 +97,14 @@ static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size
                           "reading the request body failed");
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
         }
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b))
+        for (b = APR_BRIGADE_FIRST(got); b != APR_BRIGADE_SENTINEL(got); b = APR_BUCKET_NEXT(b)) {
             if (APR_BUCKET_IS_EOS(b))
                 seen_eos = 1;
+            else if ((rv = apr_bucket_setaside(b, r->pool)) != APR_SUCCESS &&
+                     rv != APR_ENOTIMPL)
+                return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        APR_BRIGADE_CONCAT(bb, got);
         apr_brigade_length(bb, 1, &total);
         if (total > (apr_off_t)max) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00013)

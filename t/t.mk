@@ -99,3 +99,17 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 	t/mime-corpus/smime-encrypted.eml \
 	t/mime-corpus/smime-signed.eml \
 	t/mime-corpus/thunderbird-mixed.eml
+
+# PIM model (no database) and the Sync engine against the local stack.
+check_PROGRAMS += t/unit/test_pim
+t_unit_test_pim_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_pim
+# eas_sync_pending() and the long-poll runs against a stack's database, for
+# t/33-sync-ping-retry.t.
+check_PROGRAMS += t/sync-pending t/sync-wait
+t_sync_pending_LDADD = $(UNIT_LDADD)
+t_sync_wait_LDADD = $(UNIT_LDADD)
+SYNC_TESTS = t/30-sync-contacts.t t/31-sync-calendar.t t/32-sync-tasks-notes.t \
+	t/33-sync-ping-retry.t
+TESTS += $(SYNC_TESTS)
+EXTRA_DIST += $(SYNC_TESTS) t/lib/sync.sh
