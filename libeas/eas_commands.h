@@ -19,6 +19,7 @@ eas_cmd_fn eas_cmd_foldersync;
 eas_cmd_fn eas_cmd_foldercreate;
 eas_cmd_fn eas_cmd_folderdelete;
 eas_cmd_fn eas_cmd_folderupdate;
+eas_cmd_fn eas_cmd_ping;
 
 /* Writes <Root><Status>n</Status></Root> for the command's namespace, the
  * form every command uses for the common status codes (MS-ASCMD 2.2.2). */

@@ -56,3 +56,13 @@ pkginclude_HEADERS += \
 	libeas/eas_login.h \
 	libeas/eas_request.h \
 	libeas/eas_time.h
+# Push: Ping, the pending-change checks, the generation and NOTIFY payloads.
+libeas_libeas_la_SOURCES += \
+	libeas/eas_cmd_ping.c \
+	libeas/eas_mail_pending.c \
+	libeas/eas_pending.c \
+	libeas/eas_pending.h \
+	libeas/eas_push.c
+pkginclude_HEADERS += libeas/eas_push.h
+libeas_libeas_la_SOURCES += libeas/eas_waitset.c
+pkginclude_HEADERS += libeas/eas_waitset.h

@@ -52,3 +52,7 @@ TESTS += t/unit/test_imap_pool
 EAS_TESTS = t/20-foldersync.t t/21-provision.t t/22-http.t t/23-settings.t
 TESTS += $(EAS_TESTS)
 EXTRA_DIST += $(EAS_TESTS) t/lib/eas.sh
+# Push: NOTIFY payloads and the waiting set.
+check_PROGRAMS += t/unit/test_push
+t_unit_test_push_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_push
