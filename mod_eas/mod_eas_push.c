@@ -65,6 +65,7 @@ struct waiter_t {
     int nmail;
     char **mailboxes, **states;   /* what the last run saw */
     waiter_t *next_zombie;
+    waiter_t *next_deferred;      /* woken within the grace period after arming */
 };
 
 typedef enum { PG_IDLE, PG_CONNECTING, PG_LISTENING, PG_READY } pg_state_e;
@@ -80,6 +81,8 @@ typedef struct {
     int mpm_async;
     eas_ping_mode_e mode;
     waiter_t *zombies;
+    waiter_t *deferred;           /* hand-offs waiting for ARM_GRACE to pass */
+    int in_reactor;               /* set by the reactor thread while it holds the lock */
     /* the LISTEN connection */
     char *conninfo;               /* under lock */
     PGconn *pg;
@@ -104,22 +107,36 @@ static void poke(void)
 
 static void finish_async(void *baton);
 
+static void hand_off(waiter_t *w)
+{
+    if (ap_mpm_register_timed_callback(0, finish_async, w) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, push->s, EASLOGNO(00201)
+                     "the MPM refused a callback: a parked request is lost");
+}
+
 /* Hands a waiter that left the set to whoever goes on with it.  Lock held. */
 static void dispatch(waiter_t *w, reason_e why)
 {
+    ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, push->s, "push: waiter %pp of user %"
+                 APR_INT64_T_FMT " device %" APR_INT64_T_FMT " woken (%d)", w, w->node.user,
+                 w->node.device, why);
     w->reason = why;
     if (w->async) {
-        apr_time_t delay = 0, since = apr_time_now() - w->armed_at;
-
         if (w->in_epoll) {
             epoll_ctl(push->epfd, EPOLL_CTL_DEL, w->fd, NULL);
             w->in_epoll = 0;
         }
-        if (since < ARM_GRACE)
-            delay = ARM_GRACE - since;
-        if (ap_mpm_register_timed_callback(delay, finish_async, w) != APR_SUCCESS)
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, push->s, EASLOGNO(00201)
-                         "the MPM refused a callback: a parked request is lost");
+        /* Only zero-delay timers: 2.4's event MPM was seen to leave a
+         * timer a few milliseconds ahead unserved until its next wake-up,
+         * so the reactor keeps the grace period itself. */
+        if (apr_time_now() - w->armed_at < ARM_GRACE) {
+            w->next_deferred = push->deferred;
+            push->deferred = w;
+            if (!push->in_reactor)
+                poke();
+        }
+        else
+            hand_off(w);
     }
     else {
         apr_uint64_t one = 1;
@@ -338,6 +355,7 @@ static void finish_async(void *baton)
     eas_request_t *req = NULL;
     int rc;
 
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r, "push: waiter %pp runs (%d)", w, w->reason);
     if (w->reason == R_ABORTED) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, EASLOGNO(00203)
                       "client closed a waiting %s", w->tmpl->q.cmd_name);
@@ -750,13 +768,32 @@ static void *reactor(void *data)
     int i, n;
 
     while (!push->quit) {
-        apr_time_t now = apr_time_now(), next, wake;
-        waiter_t *z;
+        apr_time_t now = apr_time_now(), next, wake, later;
+        waiter_t *z, *d;
         long ms;
 
         pthread_mutex_lock(&push->lock);
+        push->in_reactor = 1;
         z = push->zombies;
         push->zombies = NULL;
+        if (push->deferred) {
+            waiter_t *keep = NULL;
+
+            d = push->deferred;
+            push->deferred = NULL;
+            while (d) {
+                waiter_t *nd = d->next_deferred;
+
+                if (now - d->armed_at >= ARM_GRACE)
+                    hand_off(d);
+                else {
+                    d->next_deferred = keep;
+                    keep = d;
+                }
+                d = nd;
+            }
+            push->deferred = keep;
+        }
         if (push->stopping && !push->stopped_all) {
             int k = eas_waitset_all(push->ws, woken, NULL);
 
@@ -766,6 +803,11 @@ static void *reactor(void *data)
                              "push: server stopping, answering %d waiting requests", k);
         }
         next = eas_waitset_expire(push->ws, now, woken, NULL);
+        later = 0;
+        for (d = push->deferred; d; d = d->next_deferred)
+            if (!later || d->armed_at + ARM_GRACE < later)
+                later = d->armed_at + ARM_GRACE;
+        push->in_reactor = 0;
         pthread_mutex_unlock(&push->lock);
         while (z) {
             waiter_t *nz = z->next_zombie;
@@ -778,6 +820,8 @@ static void *reactor(void *data)
         wake = now + apr_time_from_sec(60);
         if (next && next < wake)
             wake = next;
+        if (later && later < wake)
+            wake = later;
         if (push->pg_state == PG_IDLE && push->pg_retry_at > now && push->pg_retry_at < wake)
             wake = push->pg_retry_at;
         ms = (long)apr_time_as_msec(wake - now) + 1;
