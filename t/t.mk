@@ -56,3 +56,8 @@ EXTRA_DIST += $(EAS_TESTS) t/lib/eas.sh
 check_PROGRAMS += t/unit/test_push
 t_unit_test_push_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_push
+
+# Push: Ping and waiting requests on the stack (one stack, then two front ends).
+PUSH_TESTS = t/40-ping.t t/41-ping-frontends.t
+TESTS += $(PUSH_TESTS)
+EXTRA_DIST += $(PUSH_TESTS)
