@@ -117,9 +117,9 @@ static void hand_off(waiter_t *w)
 /* Hands a waiter that left the set to whoever goes on with it.  Lock held. */
 static void dispatch(waiter_t *w, reason_e why)
 {
-    ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, push->s, "push: waiter %pp of user %"
-                 APR_INT64_T_FMT " device %" APR_INT64_T_FMT " woken (%d)", w, w->node.user,
-                 w->node.device, why);
+    ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, push->s, EASLOGNO(00215)
+                 "push: waiter %pp of user %" APR_INT64_T_FMT " device %" APR_INT64_T_FMT
+                 " woken (%d)", w, w->node.user, w->node.device, why);
     w->reason = why;
     if (w->async) {
         if (w->in_epoll) {
@@ -355,7 +355,8 @@ static void finish_async(void *baton)
     eas_request_t *req = NULL;
     int rc;
 
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r, "push: waiter %pp runs (%d)", w, w->reason);
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r, EASLOGNO(00216) "push: waiter %pp runs (%d)",
+                  w, w->reason);
     if (w->reason == R_ABORTED) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, EASLOGNO(00203)
                       "client closed a waiting %s", w->tmpl->q.cmd_name);
