@@ -22,6 +22,7 @@ eas_cmd_fn eas_cmd_folderupdate;
 eas_cmd_fn eas_cmd_sync;
 eas_cmd_fn eas_cmd_getitemestimate;
 eas_cmd_fn eas_cmd_moveitems;
+eas_cmd_fn eas_cmd_ping;
 
 /* Writes <Root><Status>n</Status></Root> for the command's namespace, the
  * form every command uses for the common status codes (MS-ASCMD 2.2.2). */

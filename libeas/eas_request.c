@@ -13,6 +13,7 @@
 #include "eas_device.h"
 #include "eas_login.h"
 #include "eas_provision.h"
+#include "eas_push.h"
 #include "eas_status.h"
 
 enum {
@@ -43,6 +44,7 @@ static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
                               EAS_FolderHierarchy_Status, F_BODY},
     [EAS_CMD_FOLDERUPDATE] = {eas_cmd_folderupdate, EAS_FolderHierarchy_FolderUpdate,
                               EAS_FolderHierarchy_Status, F_BODY},
+    [EAS_CMD_PING] = {eas_cmd_ping, EAS_Ping_Ping, EAS_Ping_Status, F_BODY_OPT},
 };
 
 void eas_config_defaults(eas_config_t *cfg)
@@ -291,6 +293,11 @@ void eas_request_process(eas_request_t *req)
         eas_status_respond(req, st);
         return;
     }
+
+    /* One live Ping or Sync per device: this one ends any older one. */
+    if ((req->q.cmd == EAS_CMD_PING || req->q.cmd == EAS_CMD_SYNC) && !req->rerun &&
+        (rv = eas_push_claim(req)) != APR_SUCCESS)
+        goto server_error;
 
     rv = entry->fn(req);
     if (rv == APR_SUCCESS && (rv = eas_db_commit(req->db)) == APR_SUCCESS)

@@ -82,3 +82,13 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_cmd_sync.c \
 	libeas/eas_sync.h \
 	libeas/eas_pim.h
+# Push: Ping, the pending-change checks, the generation and NOTIFY payloads.
+libeas_libeas_la_SOURCES += \
+	libeas/eas_cmd_ping.c \
+	libeas/eas_mail_pending.c \
+	libeas/eas_pending.c \
+	libeas/eas_pending.h \
+	libeas/eas_push.c
+pkginclude_HEADERS += libeas/eas_push.h
+libeas_libeas_la_SOURCES += libeas/eas_waitset.c
+pkginclude_HEADERS += libeas/eas_waitset.h

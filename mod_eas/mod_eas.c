@@ -14,6 +14,7 @@
 #include "mod_eas_config.h"
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
+#include "mod_eas_push.h"
 
 static apr_status_t curl_cleanup(void *data)
 {
@@ -34,6 +35,8 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     xmlInitParser(); /* before any thread parses Autodiscover requests */
     eas_mime_init(); /* GMime and libical, once before the children's threads */
+    if (eas_push_post_config(pconf, s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     return eas_handler_post_config(pconf, s);
 }
 
@@ -41,6 +44,7 @@ static void eas_child_init(apr_pool_t *p, server_rec *s)
 {
     eas_handler_child_init(p, s);
     eas_auth_child_init(p, s);
+    eas_push_child_init(p, s);
 }
 
 static int eas_handler(request_rec *r)
@@ -51,6 +55,8 @@ static int eas_handler(request_rec *r)
         return eas_handle_activesync(r);
     if (!strcmp(r->handler, "eas-autodiscover"))
         return eas_handle_autodiscover(r);
+    if (!strcmp(r->handler, "eas-notify"))
+        return eas_handle_notify(r);
     return DECLINED;
 }
 
@@ -60,6 +66,7 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
     eas_auth_register(p);
+    eas_push_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA eas_module = {

@@ -79,7 +79,10 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
 void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
-    return apr_pcalloc(p, sizeof(eas_srv_conf_t));
+    eas_srv_conf_t *c = apr_pcalloc(p, sizeof(eas_srv_conf_t));
+
+    c->mail_poll = -1;
+    return c;
 }
 
 void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
@@ -89,6 +92,7 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->ping_mode = add->ping_mode_set ? add->ping_mode : base->ping_mode;
     c->ping_mode_set = add->ping_mode_set || base->ping_mode_set;
+    c->mail_poll = add->mail_poll >= 0 ? add->mail_poll : base->mail_poll;
     return c;
 }
 
@@ -462,6 +466,28 @@ static const char *set_pingmode(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* EASMailPollInterval SECONDS   (server context)
+ * How often a process polls IMAP STATUS of the mail folders its waiting
+ * Pings watch (one watcher per user).  A notification from the mail server
+ * (SetHandler eas-notify) wakes them at once; polling also catches what the
+ * server does not announce (flags, expunges).  0: no polling. Default: 60. */
+static const char *set_mailpoll(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &eas_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err)
+        return err;
+    if (!parse_int(arg, 0, 86400, &c->mail_poll))
+        return "EASMailPollInterval: seconds, 0..86400 (0: off)";
+    return NULL;
+}
+
+int eas_srv_mail_poll(const eas_srv_conf_t *sc)
+{
+    return sc->mail_poll >= 0 ? sc->mail_poll : 60;
+}
+
 const command_rec eas_cmds[] = {
     AP_INIT_TAKE1("EASProtocolVersions", set_versions, NULL, RSRC_CONF | ACCESS_CONF,
                   "EAS versions offered, e.g. 2.5,12.0,12.1,14.0,14.1,16.0,16.1"),
@@ -509,5 +535,7 @@ const command_rec eas_cmds[] = {
                  "drop @domain from logins"),
     AP_INIT_TAKE1("EASPingMode", set_pingmode, NULL, RSRC_CONF,
                   "auto, async or blocking"),
+    AP_INIT_TAKE1("EASMailPollInterval", set_mailpoll, NULL, RSRC_CONF,
+                  "seconds between IMAP STATUS polls for waiting Pings (0: off)"),
     {NULL}
 };

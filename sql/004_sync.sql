@@ -41,7 +41,6 @@ CREATE INDEX items_folder_uid ON eas.items (folder_id, md5(uid)) WHERE uid IS NO
 -- changes quadratic, each update walking the row's growing version chain;
 -- re-locking a row the transaction holds costs nothing.)
 CREATE SEQUENCE eas.item_seq;
-ALTER TABLE eas.folders DROP COLUMN item_seq;
 
 CREATE FUNCTION eas.items_stamp() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -113,3 +113,12 @@ SYNC_TESTS = t/30-sync-contacts.t t/31-sync-calendar.t t/32-sync-tasks-notes.t \
 	t/33-sync-ping-retry.t
 TESTS += $(SYNC_TESTS)
 EXTRA_DIST += $(SYNC_TESTS) t/lib/sync.sh
+# Push: NOTIFY payloads and the waiting set.
+check_PROGRAMS += t/unit/test_push
+t_unit_test_push_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_push
+
+# Push: Ping and waiting requests on the stack (one stack, then two front ends).
+PUSH_TESTS = t/40-ping.t t/41-ping-frontends.t
+TESTS += $(PUSH_TESTS)
+EXTRA_DIST += $(PUSH_TESTS)
