@@ -64,3 +64,7 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_recur.c
 pkginclude_HEADERS += \
 	libeas/eas_recur.h
+# Device health: what each request tells about its device (sql/006_ops.sql).
+libeas_libeas_la_SOURCES += \
+	libeas/eas_health.c \
+	libeas/eas_health.h

@@ -65,3 +65,8 @@ TESTS += t/unit/test_recur
 check_PROGRAMS += t/unit/test_time
 t_unit_test_time_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_time
+
+# Device health: what a processed request tells about its device.
+check_PROGRAMS += t/unit/test_health
+t_unit_test_health_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_health
