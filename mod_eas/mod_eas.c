@@ -13,6 +13,7 @@
 #include "mod_eas_config.h"
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
+#include "mod_eas_stats.h"
 
 static apr_status_t curl_cleanup(void *data)
 {
@@ -32,6 +33,7 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     xmlInitParser(); /* before any thread parses Autodiscover requests */
+    eas_stats_post_config(pconf, s);
     return eas_handler_post_config(pconf, s);
 }
 
@@ -39,6 +41,7 @@ static void eas_child_init(apr_pool_t *p, server_rec *s)
 {
     eas_handler_child_init(p, s);
     eas_auth_child_init(p, s);
+    eas_stats_child_init(p, s);
 }
 
 static int eas_handler(request_rec *r)
@@ -58,6 +61,7 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
     eas_auth_register(p);
+    eas_stats_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA eas_module = {

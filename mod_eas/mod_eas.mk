@@ -8,7 +8,10 @@ mod_eas_mod_eas_la_SOURCES = \
 	mod_eas/mod_eas_config.h \
 	mod_eas/mod_eas_handler.c \
 	mod_eas/mod_eas_handler.h \
-	mod_eas/mod_eas_private.h
+	mod_eas/mod_eas_private.h \
+	mod_eas/mod_eas_stats.c \
+	mod_eas/mod_eas_stats.h \
+	mod_eas/mod_eas_status.c
 mod_eas_mod_eas_la_CPPFLAGS = $(AM_CPPFLAGS) $(APXS_CPPFLAGS) $(CURL_CFLAGS) $(XML_CFLAGS) \
 	$(OPENSSL_CFLAGS)
 mod_eas_mod_eas_la_LIBADD = libeas/libeas.la $(APR_LIBS) $(CURL_LIBS) $(XML_LIBS) $(OPENSSL_LIBS)

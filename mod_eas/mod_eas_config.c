@@ -78,7 +78,10 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
 void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
-    return apr_pcalloc(p, sizeof(eas_srv_conf_t));
+    eas_srv_conf_t *c = apr_pcalloc(p, sizeof(eas_srv_conf_t));
+
+    c->stats_interval = -1;
+    return c;
 }
 
 void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
@@ -88,6 +91,7 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->ping_mode = add->ping_mode_set ? add->ping_mode : base->ping_mode;
     c->ping_mode_set = add->ping_mode_set || base->ping_mode_set;
+    c->stats_interval = add->stats_interval >= 0 ? add->stats_interval : base->stats_interval;
     return c;
 }
 
@@ -433,6 +437,27 @@ static const char *set_pingmode(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* EASStatsInterval SECONDS   (server context)
+ * How often each child adds its request counters to eas.command_stats
+ * (at the end of the first request after the interval).  0: never.
+ * Default: 60. */
+static const char *set_statsinterval(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &eas_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err)
+        return err;
+    if (!parse_int(arg, 0, 86400, &c->stats_interval))
+        return "EASStatsInterval: seconds, 0..86400 (0: off)";
+    return NULL;
+}
+
+int eas_srv_stats_interval(const eas_srv_conf_t *sc)
+{
+    return sc->stats_interval >= 0 ? sc->stats_interval : 60;
+}
+
 const command_rec eas_cmds[] = {
     AP_INIT_TAKE1("EASProtocolVersions", set_versions, NULL, RSRC_CONF | ACCESS_CONF,
                   "EAS versions offered, e.g. 2.5,12.0,12.1,14.0,14.1,16.0,16.1"),
@@ -478,5 +503,7 @@ const command_rec eas_cmds[] = {
                  "drop @domain from logins"),
     AP_INIT_TAKE1("EASPingMode", set_pingmode, NULL, RSRC_CONF,
                   "auto, async or blocking"),
+    AP_INIT_TAKE1("EASStatsInterval", set_statsinterval, NULL, RSRC_CONF,
+                  "seconds between writes of request counters to eas.command_stats (0: off)"),
     {NULL}
 };

@@ -13,6 +13,7 @@
 #include "mod_eas_config.h"
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
+#include "mod_eas_stats.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
@@ -238,7 +239,11 @@ int eas_handle_activesync(request_rec *r)
     req->flush = flush_out;
     req->flush_baton = st;
 
+    if (req->q.cmd == EAS_CMD_PING)
+        eas_stats_ping_active(1);
     eas_request_process(req);
+    if (req->q.cmd == EAS_CMD_PING)
+        eas_stats_ping_active(-1);
     eas_db_rollback(req->db); /* no-op unless a command left one open */
     dbd_close(r->server, dbd);
 
