@@ -2,10 +2,11 @@
  * Request statistics: counting (a log_transaction hook, so that requests
  * refused before the handler — 401, 413 — count too), the shared slots and
  * the periodic write to eas.command_stats.  The write happens in the
- * log_transaction hook of the first request after the interval: that
- * thread may use a mod_dbd connection on every MPM (prefork's mod_dbd has a
- * single connection per process, which another thread must not touch), and
- * an idle child has nothing new to write.
+ * log_transaction hook of the first request after the interval, and once
+ * more when the child exits: those threads may use a mod_dbd connection on
+ * every MPM (prefork's mod_dbd has a single connection per process, which
+ * another thread must not touch), and an idle child has nothing new to
+ * write.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,10 +32,13 @@ static apr_shm_t *shm;
 static eas_stats_slot_t *slots;
 static int nslots;
 static eas_stats_slot_t *mine;          /* this child's slot, NULL without one */
+static server_rec *flush_server;        /* whose mod_dbd configuration the writes use */
 static char hostname[APRMAXHOSTLEN + 1];
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+
+static void flush(server_rec *s, apr_pool_t *pool, eas_stats_slot_t *slot);
 
 static const apr_uint64_t bin_limit[EAS_STATS_BINS - 1] = {10000, 100000, 1000000, 10000000};
 
@@ -84,10 +88,19 @@ static int alive(apr_uint32_t pid)
     return pid && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
 }
 
+/* A pre-cleanup of the child pool: its mod_dbd connections (in sub-pools)
+ * still work, and no other thread of the child runs any more. */
 static apr_status_t release_slot(void *data)
 {
     eas_stats_slot_t *slot = data;
+    apr_pool_t *p;
 
+    if (flush_server &&
+        eas_srv_stats_interval(ap_get_module_config(flush_server->module_config, &eas_module)) &&
+        apr_pool_create(&p, NULL) == APR_SUCCESS) {
+        flush(flush_server, p, slot);
+        apr_pool_destroy(p);
+    }
     apr_atomic_set32(&slot->pings_active, 0);
     apr_atomic_set32(&slot->pings_suspended, 0);
     apr_atomic_set32(&slot->pid, 0);
@@ -118,7 +131,8 @@ void eas_stats_child_init(apr_pool_t *pchild, server_rec *s)
     apr_atomic_set32(&mine->pings_suspended, 0);
     apr_atomic_set32(&mine->flushing, 0);
     mine->next_flush = 0;
-    apr_pool_cleanup_register(pchild, mine, release_slot, apr_pool_cleanup_null);
+    flush_server = NULL;
+    apr_pool_pre_cleanup_register(pchild, mine, release_slot);
 }
 
 static void gauge(volatile apr_uint32_t *g, int delta)
@@ -227,12 +241,12 @@ static int is_error(request_rec *r)
 
 /* Writes this slot's counters since the last write; on failure they stay
  * for the next attempt. */
-static void flush(request_rec *r, eas_stats_slot_t *slot)
+static void flush(server_rec *s, apr_pool_t *pool, eas_stats_slot_t *slot)
 {
     eas_stats_row_t snap[EAS_STATS_ROWS];
     apr_uint64_t maxes[EAS_STATS_ROWS];
     static volatile apr_uint32_t failing;
-    eas_log_t log = {eas_log_server_sink, r->server, r->server->log.level};
+    eas_log_t log = {eas_log_server_sink, s, s->log.level};
     eas_db_t db = {0};
     const char *ignored;
     apr_pool_t *p;
@@ -240,9 +254,9 @@ static void flush(request_rec *r, eas_stats_slot_t *slot)
     apr_status_t rv = APR_SUCCESS;
     int c, b;
 
-    if (!dbd_open || !(dbd = dbd_open(r->pool, r->server)))
+    if (!dbd_open || !(dbd = dbd_open(pool, s)))
         return;
-    apr_pool_create(&p, r->pool);
+    apr_pool_create(&p, pool);
     db.driver = dbd->driver;
     db.handle = dbd->handle;
     db.pool = dbd->pool;
@@ -277,20 +291,20 @@ static void flush(request_rec *r, eas_stats_slot_t *slot)
                               EAS_DB_NOARGS);
         rv = rv == APR_SUCCESS ? eas_db_commit(&db) : (eas_db_rollback(&db), APR_EGENERAL);
     }
-    dbd_close(r->server, dbd);
+    dbd_close(s, dbd);
     apr_pool_destroy(p);
 
     if (rv == APR_SUCCESS) {
         memcpy(slot->flushed, snap, sizeof(snap));
         if (apr_atomic_xchg32(&failing, 0))
-            ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, EASLOGNO(00302)
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, EASLOGNO(00302)
                           "request statistics are written to eas.command_stats again");
         return;
     }
     for (c = 0; c < EAS_STATS_ROWS; c++)
         atomic_max(&slot->usec_max[c], maxes[c]);
     if (!apr_atomic_xchg32(&failing, 1))
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, EASLOGNO(00303)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, EASLOGNO(00303)
                       "cannot write request statistics to eas.command_stats (%s); "
                       "is the schema current (eas-dbupgrade)?",
                       db.error ? db.error : "see the SQL error above");
@@ -325,7 +339,8 @@ static int count_request(request_rec *r)
     if (eas_srv_stats_interval(sc) > 0 && (apr_uint64_t)now >= slot->next_flush &&
         apr_atomic_cas32(&slot->flushing, 1, 0) == 0) {
         slot->next_flush = (apr_uint64_t)(now + apr_time_from_sec(eas_srv_stats_interval(sc)));
-        flush(r, slot);
+        flush_server = r->server;
+        flush(r->server, r->pool, slot);
         apr_atomic_set32(&slot->flushing, 0);
     }
     return DECLINED;

@@ -5,4 +5,4 @@ dist_sql_DATA = \
 	sql/002_core.sql \
 	sql/003_admin.sql \
 	sql/006_ops.sql
-dist_bin_SCRIPTS = tools/eas-dbupgrade
+dist_bin_SCRIPTS = tools/eas-dbupgrade tools/eas-admin

@@ -70,3 +70,7 @@ TESTS += t/unit/test_time
 check_PROGRAMS += t/unit/test_health
 t_unit_test_health_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_health
+
+# Operations: device health, request statistics, eas-admin (against a stack).
+TESTS += t/30-ops.t
+EXTRA_DIST += t/30-ops.t
