@@ -162,6 +162,22 @@ is "$(sql "SELECT coalesce(policy, 'none') || ' ' || (SELECT count(*) FROM eas.p
     "none 0" "'-' unsets a setting and gives back the server's policy"
 admin remove user1 devA >/dev/null
 is "$(sql "SELECT count(*) FROM eas.devices WHERE device_id = 'devA'")" 0 "remove"
+# --- examples/policies.sql: mod_eas serves both policies -------------------------
+psql "$PGURI" -XAtq -v ON_ERROR_STOP=1 -f "$top_srcdir/examples/policies.sql" >/dev/null
+ok $? "examples/policies.sql applies"
+psql "$PGURI" -XAtq -v ON_ERROR_STOP=1 -f "$top_srcdir/examples/policies.sql" >/dev/null
+ok $? "and applies again"
+for pol in standard:6 strict:10; do
+    admin policy assign user3 "${pol%%:*}" >/dev/null
+    EAS_POLICY_KEY=0 eas Provision user3 "dev-${pol%%:*}" <<'XML'
+<Provision xmlns="Provision:"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>
+XML
+    is "$(xget Status 2)/$(xget MinDevicePasswordLength)" "1/${pol#*:}" \
+        "the ${pol%%:*} policy is served (MinDevicePasswordLength ${pol#*:})"
+done
+is "$(xget RequireDeviceEncryption)/$(xget MaxEmailAgeFilter)/$(xget AllowStorageCard)" "1/5/0" \
+    "strict: encryption, a month of mail, no storage card"
+
 admin wipe user1 devA 2>/dev/null
 is "$?" 1 "an unknown device: exit status 1"
 like "$(admin wipe user1 devA 2>&1)" 'no device devA for user user1' "and PostgreSQL's reason"

@@ -71,6 +71,7 @@ check_PROGRAMS += t/unit/test_health
 t_unit_test_health_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_health
 
-# Operations: device health, request statistics, eas-admin (against a stack).
-TESTS += t/30-ops.t
-EXTRA_DIST += t/30-ops.t
+# Operations: device health, request statistics, eas-admin (against a stack);
+# the example configurations.
+TESTS += t/30-ops.t t/07-examples.t
+EXTRA_DIST += t/30-ops.t t/07-examples.t
