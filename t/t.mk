@@ -73,5 +73,5 @@ TESTS += t/unit/test_health
 
 # Operations: device health, request statistics, eas-admin (against a stack);
 # the example configurations.
-TESTS += t/30-ops.t t/07-examples.t
-EXTRA_DIST += t/30-ops.t t/07-examples.t
+TESTS += t/30-ops.t t/07-examples.t t/06-debian-package.t
+EXTRA_DIST += t/30-ops.t t/07-examples.t t/06-debian-package.t
