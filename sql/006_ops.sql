@@ -56,7 +56,8 @@ CREATE TABLE eas.device_activity (
 
 -- Adds one request's events to its device's counters, starting a new window
 -- when the current one is over (the old one becomes the previous window if
--- it ended less than a window ago).
+-- it ended less than a window ago).  One statement that often writes
+-- nothing: it runs after most requests.
 CREATE FUNCTION eas.record_activity(p_device bigint, p_resets integer, p_invalid_keys integer,
                                     p_error boolean, p_parked boolean, p_done boolean,
                                     p_superseded boolean, p_synced boolean) RETURNS void
@@ -64,30 +65,44 @@ LANGUAGE plpgsql AS $$
 DECLARE
     w interval := make_interval(mins => greatest(coalesce(eas.ops_setting('window_minutes'), 60), 1));
 BEGIN
-    INSERT INTO eas.device_activity (device) VALUES (p_device) ON CONFLICT (device) DO NOTHING;
-    UPDATE eas.device_activity SET
-           prev_resets = CASE WHEN now() < window_start + 2 * w THEN resets ELSE 0 END,
-           prev_invalid_keys = CASE WHEN now() < window_start + 2 * w THEN invalid_keys ELSE 0 END,
-           prev_errors = CASE WHEN now() < window_start + 2 * w THEN errors ELSE 0 END,
-           prev_pings_parked = CASE WHEN now() < window_start + 2 * w THEN pings_parked ELSE 0 END,
-           prev_pings_done = CASE WHEN now() < window_start + 2 * w THEN pings_done ELSE 0 END,
-           prev_pings_superseded = CASE WHEN now() < window_start + 2 * w
-                                        THEN pings_superseded ELSE 0 END,
-           resets = 0, invalid_keys = 0, errors = 0,
-           pings_parked = 0, pings_done = 0, pings_superseded = 0,
-           window_start = now()
-     WHERE device = p_device AND now() >= window_start + w;
-    UPDATE eas.device_activity SET
-           resets = resets + p_resets,
-           invalid_keys = invalid_keys + p_invalid_keys,
-           errors = errors + p_error::integer,
-           pings_parked = pings_parked + p_parked::integer,
-           pings_done = pings_done + p_done::integer,
-           pings_superseded = pings_superseded + p_superseded::integer,
-           last_sync_at = CASE WHEN p_synced THEN now() ELSE last_sync_at END,
-           last_error_at = CASE WHEN p_error THEN now() ELSE last_error_at END,
-           last_ping_done_at = CASE WHEN p_done THEN now() ELSE last_ping_done_at END
-     WHERE device = p_device;
+    INSERT INTO eas.device_activity AS a
+           (device, resets, invalid_keys, errors, pings_parked, pings_done, pings_superseded,
+            last_sync_at, last_error_at, last_ping_done_at)
+    VALUES (p_device, p_resets, p_invalid_keys, p_error::integer, p_parked::integer,
+            p_done::integer, p_superseded::integer, CASE WHEN p_synced THEN now() END,
+            CASE WHEN p_error THEN now() END, CASE WHEN p_done THEN now() END)
+    ON CONFLICT (device) DO UPDATE SET
+           prev_resets = CASE WHEN now() < a.window_start + w THEN a.prev_resets
+                              WHEN now() < a.window_start + 2 * w THEN a.resets ELSE 0 END,
+           prev_invalid_keys = CASE WHEN now() < a.window_start + w THEN a.prev_invalid_keys
+                                    WHEN now() < a.window_start + 2 * w THEN a.invalid_keys ELSE 0 END,
+           prev_errors = CASE WHEN now() < a.window_start + w THEN a.prev_errors
+                              WHEN now() < a.window_start + 2 * w THEN a.errors ELSE 0 END,
+           prev_pings_parked = CASE WHEN now() < a.window_start + w THEN a.prev_pings_parked
+                                    WHEN now() < a.window_start + 2 * w THEN a.pings_parked ELSE 0 END,
+           prev_pings_done = CASE WHEN now() < a.window_start + w THEN a.prev_pings_done
+                                  WHEN now() < a.window_start + 2 * w THEN a.pings_done ELSE 0 END,
+           prev_pings_superseded = CASE WHEN now() < a.window_start + w THEN a.prev_pings_superseded
+                                        WHEN now() < a.window_start + 2 * w THEN a.pings_superseded
+                                        ELSE 0 END,
+           resets = CASE WHEN now() < a.window_start + w THEN a.resets ELSE 0 END + EXCLUDED.resets,
+           invalid_keys = CASE WHEN now() < a.window_start + w THEN a.invalid_keys ELSE 0 END
+                          + EXCLUDED.invalid_keys,
+           errors = CASE WHEN now() < a.window_start + w THEN a.errors ELSE 0 END + EXCLUDED.errors,
+           pings_parked = CASE WHEN now() < a.window_start + w THEN a.pings_parked ELSE 0 END
+                          + EXCLUDED.pings_parked,
+           pings_done = CASE WHEN now() < a.window_start + w THEN a.pings_done ELSE 0 END
+                        + EXCLUDED.pings_done,
+           pings_superseded = CASE WHEN now() < a.window_start + w THEN a.pings_superseded ELSE 0 END
+                              + EXCLUDED.pings_superseded,
+           window_start = CASE WHEN now() < a.window_start + w THEN a.window_start ELSE now() END,
+           last_sync_at = coalesce(EXCLUDED.last_sync_at, a.last_sync_at),
+           last_error_at = coalesce(EXCLUDED.last_error_at, a.last_error_at),
+           last_ping_done_at = coalesce(EXCLUDED.last_ping_done_at, a.last_ping_done_at)
+    -- a successful sync a minute after the last one changes nothing worth a
+    -- new row version
+     WHERE p_resets > 0 OR p_invalid_keys > 0 OR p_error OR p_parked OR p_done OR p_superseded
+        OR a.last_sync_at IS NULL OR a.last_sync_at < now() - interval '1 minute';
 END $$;
 
 -- One row per partnership with its recent counters and the problems found:
