@@ -191,4 +191,16 @@ out=$(EAS_DB= "$top_srcdir/tools/eas-admin" --db "host=$STACK_T/nowhere dbname=e
 is "$?" 3 "nagios: UNKNOWN without a database"
 like "$out" '^EAS HEALTH UNKNOWN - ' "nagios: one UNKNOWN line"
 
+# --- eas-dbupgrade: current, and a migration that lands out of order ---------------
+like "$("$top_srcdir/tools/eas-dbupgrade" "$PGURI")" '^schema is current' "eas-dbupgrade: nothing to do"
+mkdir -p "$STACK_T/sql"
+cp "$top_srcdir"/sql/[0-9][0-9][0-9]_*.sql "$STACK_T/sql/"
+# as if 950 had been applied before 949 was written
+sql "INSERT INTO eas.schema_version (version, name) VALUES (950, 'later')" >/dev/null
+printf '%s\n' "CREATE TABLE eas.late_migration (x int);" \
+    "INSERT INTO eas.schema_version (version, name) VALUES (949, 'late');" >"$STACK_T/sql/949_late.sql"
+is "$("$top_srcdir/tools/eas-dbupgrade" --sqldir "$STACK_T/sql" "$PGURI")" "applied 949_late.sql" \
+    "eas-dbupgrade applies a lower number that is missing, and only that"
+sql "DELETE FROM eas.schema_version WHERE version IN (949, 950); DROP TABLE eas.late_migration" >/dev/null
+
 done_testing
