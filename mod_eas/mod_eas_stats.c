@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <apr_dbd.h>
 #include <apr_network_io.h>
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <ap_mpm.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <mod_dbd.h>
@@ -208,17 +210,35 @@ void eas_stats_total(eas_stats_row_t *rows, apr_uint64_t *usec_max, apr_uint32_t
     }
 }
 
+/* The request's handler.  A request refused by authentication or access
+ * control (401, 403) ends before SetHandler is applied: its expression is
+ * evaluated here. */
+static const char *handler_of(request_rec *r)
+{
+    core_dir_config *d;
+    const char *h, *err = NULL;
+
+    if (r->handler)
+        return r->handler;
+    d = ap_get_core_module_config(r->per_dir_config);
+    if (!d || !d->expr_handler)
+        return NULL;
+    h = ap_expr_str_exec(r, d->expr_handler, &err);
+    return err ? NULL : h;
+}
+
 /* The counter row of a request, -1 for requests that are not ours. */
 static int request_row(request_rec *r)
 {
+    const char *handler = handler_of(r);
     eas_query_t q;
     const char *why;
 
-    if (!r->handler)
+    if (!handler)
         return -1;
-    if (!strcmp(r->handler, "eas-autodiscover"))
+    if (!strcmp(handler, "eas-autodiscover"))
         return EAS_STATS_AUTODISCOVER;
-    if (strcmp(r->handler, "eas"))
+    if (strcmp(handler, "eas"))
         return -1;
     if (r->method_number == M_OPTIONS)
         return EAS_STATS_OPTIONS;

@@ -79,7 +79,11 @@ is "$?" 1 "nagios: WARNING for repeated errors"
 like "$out" '1 with repeated errors .*user2/devBusy' "nagios: names the device"
 # server-status counts since the last (re)start, the 503s included
 curl -s -o /dev/null -X OPTIONS -u "user1:$(user_pass user1)" "$EAS_HTTP_URL"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u user1:wrong -X POST \
+    "$EAS_HTTP_URL?Cmd=Settings&User=user1&DeviceId=devX&DeviceType=T")
+is "$code" 401 "a wrong password: 401"
 auto=$(curl -s "$status_url?auto")
+like "$auto" 'EASErrors-Settings: 1' "server-status?auto: refused by authentication, counted for its command"
 like "$auto" 'EASRequests-FolderSync: [1-9]' "server-status?auto: FolderSync requests"
 like "$auto" 'EASErrors-FolderSync: [1-9]' "server-status?auto: and their errors (the 503s)"
 like "$auto" 'EASRequests-OPTIONS: [1-9]' "server-status?auto: OPTIONS"
