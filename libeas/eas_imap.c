@@ -73,11 +73,10 @@ struct handle_t {
     CURL *curl;
     char *key;
     apr_time_t last_used;
-    int in_use;
     /* The connection. */
     int ready;                  /* CAPABILITY known and ENABLE done */
     int force_fresh;            /* curl's idea of the selection may be wrong */
-    int broken;                 /* discard on release */
+    int discard;                /* close on release instead of keeping */
     unsigned int caps;
     int qresync, condstore;     /* enabled */
     char *sel;                  /* wire name curl and server have selected */
@@ -139,7 +138,7 @@ struct run_t {
     char tag[16];
     char verb[24];              /* of the command in flight, upper-cased */
     int ours;                   /* the command in flight is q's */
-    int new_conn, refused, overflow, bye;
+    int new_conn, refused, overflow, bye, closed;
     /* the first failed command */
     int failed, fail_ours;
     imapi_kind_e fail_kind;
@@ -286,7 +285,8 @@ static void process_line(handle_t *h, run_t *r, const char *line, apr_size_t len
 
     if (!imapi_parse_resp(line, len, &resp))
         return;     /* ")" closing a URL fetch, continuation data, ... */
-    if (resp.kind == IMAPI_BYE)
+    /* BYE answering curl's own LOGOUT is no news. */
+    if (resp.kind == IMAPI_BYE && !is_verb(r, "LOGOUT"))
         r->bye = 1;
     if (resp.tag && resp.taglen < sizeof(r->tag) && strncmp(resp.tag, r->tag, resp.taglen) == 0
         && r->tag[resp.taglen] == '\0') {
@@ -313,12 +313,13 @@ static void process_line(handle_t *h, run_t *r, const char *line, apr_size_t len
         r->q->on_line(r, line, len, &resp);
 }
 
-/* Does the line end in a literal announcement "{n}" / "{n+}"?  Only data
- * lines can; status texts are free text. */
+/* Does the line end in a literal announcement "{n}" / "{n+}"?  Only
+ * untagged data can; the text of a status response is free text. */
 static int literal_at_end(const char *s, apr_size_t len, apr_uint64_t *n)
 {
     const char *e = s + len, *q;
     apr_uint64_t v = 0, mul = 1;
+    imapi_resp_t resp;
 
     if (len < 6 || s[0] != '*' || e[-1] != '\n' || e[-2] != '\r' || e[-3] != '}')
         return 0;
@@ -334,7 +335,7 @@ static int literal_at_end(const char *s, apr_size_t len, apr_uint64_t *n)
             return 0;
         q--;
     }
-    if (*q != '{')
+    if (*q != '{' || !imapi_parse_resp(s, len, &resp) || resp.kind != IMAPI_DATA)
         return 0;
     *n = v;
     return 1;
@@ -422,6 +423,9 @@ static int debug_cb(CURL *curl, curl_infotype type, char *data, size_t size, voi
         r->ours = (apr_size_t)(end - v) >= strlen(r->q->expect)
             && strncmp(v, r->q->expect, strlen(r->q->expect)) == 0;
     }
+    /* curl logs out before closing a connection it gave up on. */
+    if (is_verb(r, "LOGOUT"))
+        r->closed = 1;
     /* A new selection starts: forget what the last one said. */
     if (is_verb(r, "SELECT") || is_verb(r, "EXAMINE"))
         memset(&h->mirror, 0, sizeof(h->mirror));
@@ -637,11 +641,10 @@ static void do_release(eas_imap_t *c)
 
     c->h = NULL;
     h->run = NULL;
-    h->in_use = 0;
     APR_RING_INIT(&doomed, handle_t, link);
     apr_thread_mutex_lock(pool->mutex);
     pool->nbusy--;
-    if (h->broken || pool->closed || pool->max_idle == 0) {
+    if (h->discard || pool->closed || pool->max_idle == 0) {
         APR_RING_INSERT_TAIL(&doomed, h, handle_t, link);
         pool->discarded++;
     }
@@ -715,7 +718,8 @@ static apr_status_t acquire_as(eas_imap_pool_t *pool, const eas_imap_server_t *s
     }
     if (!pass)
         return APR_EINVAL;
-    key = apr_pstrcat(p, base, "\n", login, "\n", authzid ? authzid : "", NULL);
+    key = apr_psprintf(p, "%s\n%s\n%s\n%x", base, login, authzid ? authzid : "",
+                       srv->disable_caps);
 
     apr_thread_mutex_lock(pool->mutex);
     for (h = APR_RING_FIRST(&pool->idle); h != APR_RING_SENTINEL(&pool->idle, handle_t, link);
@@ -743,7 +747,6 @@ static apr_status_t acquire_as(eas_imap_pool_t *pool, const eas_imap_server_t *s
         pool->created++;
         apr_thread_mutex_unlock(pool->mutex);
     }
-    h->in_use = 1;
 
     e = h->curl;
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(ct));
@@ -801,9 +804,9 @@ static int classify(eas_imap_t *c, run_t *r, CURLcode cc)
     const char *code = r->fail_code;
 
     r->cc = cc;
-    if (r->new_conn) {
+    if (r->new_conn || r->closed) {
         set_str(&h->sel, NULL);
-        if (!r->q->prepare)
+        if (!r->q->prepare || r->closed)
             h->ready = 0;
     }
     if (r->refused) {
@@ -861,7 +864,7 @@ static int classify(eas_imap_t *c, run_t *r, CURLcode cc)
     }
     if (r->failed) {
         if (!strcmp(r->fail_verb, "AUTHENTICATE") || !strcmp(r->fail_verb, "LOGIN")) {
-            if (imapi_is(code, strlen(code), "UNAVAILABLE")) {
+            if (!strcasecmp(code, "UNAVAILABLE")) {
                 eas_log_printf(log, EAS_LOG_MARK, EAS_LOG_WARNING, APR_SUCCESS,
                                EASLOGNO(01301) "IMAP %s cannot check logins now: %s",
                                c->base, c->err);
@@ -877,14 +880,15 @@ static int classify(eas_imap_t *c, run_t *r, CURLcode cc)
                            EASLOGNO(01303) "IMAP %s (user %s): %s", c->base, c->user, c->err);
             return EAS_IMAP_PROTOCOL;
         }
-        if (imapi_is(code, strlen(code), "NONEXISTENT") || imapi_is(code, strlen(code), "TRYCREATE"))
+        /* RFC 5530 response codes. */
+        if (!strcasecmp(code, "NONEXISTENT") || !strcasecmp(code, "TRYCREATE"))
             return EAS_IMAP_NO_MAILBOX;
-        if (imapi_is(code, strlen(code), "ALREADYEXISTS"))
+        if (!strcasecmp(code, "ALREADYEXISTS"))
             return EAS_IMAP_EXISTS;
-        if (imapi_is(code, strlen(code), "UNAVAILABLE") || imapi_is(code, strlen(code), "INUSE")
-            || imapi_is(code, strlen(code), "SERVERBUG"))
+        if (!strcasecmp(code, "UNAVAILABLE") || !strcasecmp(code, "INUSE")
+            || !strcasecmp(code, "SERVERBUG"))
             return EAS_IMAP_TRANSIENT;
-        if (imapi_is(code, strlen(code), "EXPUNGEISSUED"))
+        if (!strcasecmp(code, "EXPUNGEISSUED"))
             return EAS_IMAP_NO_MESSAGE;
         if (!strcmp(r->fail_verb, "SELECT") || !strcmp(r->fail_verb, "EXAMINE")
             || !strcmp(r->fail_verb, "STATUS"))
@@ -998,8 +1002,13 @@ static eas_imap_rc_e public_rc(eas_imap_t *c, int rc)
 
 static void caps_line(run_t *r, const char *line, apr_size_t len, const imapi_resp_t *resp)
 {
+    unsigned int off = r->c->srv->disable_caps;
+
+    /* Without CONDSTORE there is no QRESYNC either (RFC 7162 3.2). */
+    if (off & EAS_IMAP_CAP_CONDSTORE)
+        off |= EAS_IMAP_CAP_QRESYNC;
     if (resp->kind == IMAPI_DATA && imapi_is(resp->name, resp->namelen, "CAPABILITY"))
-        r->c->h->caps = imapi_parse_caps(resp->rest, resp->restlen);
+        r->c->h->caps = imapi_parse_caps(resp->rest, resp->restlen) & ~off;
 }
 
 static void enabled_line(run_t *r, const char *line, apr_size_t len, const imapi_resp_t *resp)
@@ -1165,6 +1174,9 @@ typedef struct chunk_job_t {
     line_fn *on_line;
     void *baton;
     const eas_imap_uidset_t **cur;  /* told the chunk in flight */
+    /* Keeps (ok) or drops what on_line gathered from one command: a
+     * clipped line may still parse, into something wrong. */
+    void (*settle)(void *baton, int ok);
 } chunk_job_t;
 
 /* The next at most max members of set, from position (ri, next). */
@@ -1215,6 +1227,8 @@ static int run_chunks(eas_imap_t *c, const chunk_job_t *job, const eas_imap_uids
         if (job->cur)
             *job->cur = chunk;
         rc = run(c, &q, &r);
+        if (job->settle)
+            job->settle(job->baton, rc == EAS_IMAP_OK);
         if (rc == RC_OVERFLOW && level + 1 < (int)(sizeof(levels) / sizeof(levels[0]))) {
             eas_log_printf(c->pool->log, EAS_LOG_MARK, EAS_LOG_DEBUG, APR_SUCCESS,
                            EASLOGNO(01308) "IMAP %s: splitting a command the answer of "
@@ -1240,34 +1254,52 @@ eas_imap_rc_e eas_imap_capabilities(eas_imap_t *c, unsigned int *caps)
 
 typedef struct list_acc_t {
     apr_pool_t *p;
-    apr_array_header_t *out;
-    apr_hash_t *seen;
-    int bad;
+    apr_array_header_t *out;        /* eas_imap_mailbox_t */
+    apr_hash_t *seen;               /* wire name -> 1 + index in out */
+    apr_array_header_t *stage;      /* what the command in flight said */
+    int bad, stage_bad;
 } list_acc_t;
 
 static void list_line(run_t *r, const char *line, apr_size_t len, const imapi_resp_t *resp)
 {
     list_acc_t *acc = r->q->baton;
-    eas_imap_mailbox_t mb, *slot;
+    eas_imap_mailbox_t mb;
 
     if (resp->kind != IMAPI_DATA || !imapi_is(resp->name, resp->namelen, "LIST"))
         return;
-    if (eas_imap_parse_list(acc->p, line, len, &mb) != APR_SUCCESS) {
-        acc->bad++;
-        return;
+    if (eas_imap_parse_list(acc->p, line, len, &mb) != APR_SUCCESS)
+        acc->stage_bad++;
+    else
+        APR_ARRAY_PUSH(acc->stage, eas_imap_mailbox_t) = mb;
+}
+
+/* Keeps (ok) or drops one command's lines; a name listed twice (by two
+ * patterns) is kept once. */
+static void list_settle(list_acc_t *acc, int ok)
+{
+    int i;
+
+    for (i = 0; ok && i < acc->stage->nelts; i++) {
+        eas_imap_mailbox_t *mb = &APR_ARRAY_IDX(acc->stage, i, eas_imap_mailbox_t);
+        void *idx = apr_hash_get(acc->seen, mb->wire, APR_HASH_KEY_STRING);
+        if (idx)
+            APR_ARRAY_IDX(acc->out, (int)(apr_uintptr_t)idx - 1, eas_imap_mailbox_t) = *mb;
+        else {
+            APR_ARRAY_PUSH(acc->out, eas_imap_mailbox_t) = *mb;
+            apr_hash_set(acc->seen, mb->wire, APR_HASH_KEY_STRING,
+                         (void *)(apr_uintptr_t)acc->out->nelts);
+        }
     }
-    if ((slot = apr_hash_get(acc->seen, mb.wire, APR_HASH_KEY_STRING))) {
-        *slot = mb;
-        return;
-    }
-    slot = apr_array_push(acc->out);
-    *slot = mb;
-    apr_hash_set(acc->seen, slot->wire, APR_HASH_KEY_STRING, slot);
+    if (ok)
+        acc->bad += acc->stage_bad;
+    acc->stage->nelts = 0;
+    acc->stage_bad = 0;
 }
 
 static int list_pattern(eas_imap_t *c, const char *pattern, list_acc_t *acc)
 {
     unsigned int caps = c->h->caps;
+    int rc;
     req_t q;
     run_t r;
 
@@ -1279,17 +1311,61 @@ static int list_pattern(eas_imap_t *c, const char *pattern, list_acc_t *acc)
     q.bufsize = BUF_MANY;
     q.on_line = list_line;
     q.baton = acc;
-    return run(c, &q, &r);
+    rc = run(c, &q, &r);
+    list_settle(acc, rc == EAS_IMAP_OK);
+    if (rc == RC_OVERFLOW && r.cc == CURLE_OK) {
+        /* A line longer than half the buffer was clipped (a deep or long
+         * name): the same pattern with room for long lines. */
+        q.bufsize = BUF_LONG;
+        rc = run(c, &q, &r);
+        list_settle(acc, rc == EAS_IMAP_OK);
+    }
+    return rc;
+}
+
+/* Lists prefix + s + "%" + e.  When the answer is too large for curl,
+ * narrows it by one more leading (even depth) or trailing (odd depth)
+ * character, so long common prefixes and suffixes both get peeled off.
+ * Names holding '%' or '*' at the narrowed position cannot be asked for. */
+static int list_narrow(eas_imap_t *c, const char *prefix, const char *s, const char *e,
+                       char delim, list_acc_t *acc, int depth, int *budget)
+{
+    int rc, ch;
+
+    if (--*budget < 0)
+        return RC_OVERFLOW;
+    rc = list_pattern(c, apr_pstrcat(c->p, prefix, s, "%", e, NULL), acc);
+    if (rc != RC_OVERFLOW || depth >= 16)
+        return rc;
+    /* "%" may match nothing: the name s + e itself. */
+    if ((*s || *e) && (rc = list_pattern(c, apr_pstrcat(c->p, prefix, s, e, NULL), acc))
+        != EAS_IMAP_OK)
+        return rc;
+    for (ch = 0x20; ch < 0x7f; ch++) {
+        char one[2];
+        if (ch == '%' || ch == '*' || ch == delim)
+            continue;
+        one[0] = (char)ch;
+        one[1] = '\0';
+        rc = depth % 2 ? list_narrow(c, prefix, s, apr_pstrcat(c->p, one, e, NULL), delim, acc,
+                                     depth + 1, budget)
+                       : list_narrow(c, prefix, apr_pstrcat(c->p, s, one, NULL), e, delim, acc,
+                                     depth + 1, budget);
+        if (rc != EAS_IMAP_OK)
+            return rc;
+    }
+    return EAS_IMAP_OK;
 }
 
 /* Too many mailboxes for one answer: walk the hierarchy level by level. */
-static int list_levels(eas_imap_t *c, const char *prefix, list_acc_t *acc, int depth)
+static int list_levels(eas_imap_t *c, const char *prefix, char delim, list_acc_t *acc,
+                       int depth, int *budget)
 {
     int first = acc->out->nelts, last, i, rc;
 
     if (depth > 32)
-        return EAS_IMAP_PROTOCOL;
-    if ((rc = list_pattern(c, apr_pstrcat(c->p, prefix, "%", NULL), acc)) != EAS_IMAP_OK)
+        return RC_OVERFLOW;
+    if ((rc = list_narrow(c, prefix, "", "", delim, acc, 0, budget)) != EAS_IMAP_OK)
         return rc;
     last = acc->out->nelts;
     for (i = first; i < last; i++) {
@@ -1297,7 +1373,7 @@ static int list_levels(eas_imap_t *c, const char *prefix, list_acc_t *acc, int d
         if (!mb.delim || (mb.attrs & (EAS_IMAP_MBX_HASNOCHILDREN | EAS_IMAP_MBX_NOINFERIORS)))
             continue;
         rc = list_levels(c, apr_pstrcat(c->p, mb.wire, apr_pstrmemdup(c->p, &mb.delim, 1), NULL),
-                         acc, depth + 1);
+                         mb.delim, acc, depth + 1, budget);
         if (rc != EAS_IMAP_OK)
             return rc;
     }
@@ -1314,13 +1390,17 @@ eas_imap_rc_e eas_imap_list(eas_imap_t *c, apr_pool_t *p, apr_array_header_t **m
     acc.p = p;
     acc.out = apr_array_make(p, 16, sizeof(eas_imap_mailbox_t));
     acc.seen = apr_hash_make(c->p);
-    acc.bad = 0;
+    acc.stage = apr_array_make(c->p, 16, sizeof(eas_imap_mailbox_t));
+    acc.bad = acc.stage_bad = 0;
     rc = list_pattern(c, "*", &acc);
     if (rc == RC_OVERFLOW) {
+        int budget = 5000;
+        eas_log_printf(c->pool->log, EAS_LOG_MARK, EAS_LOG_DEBUG, APR_SUCCESS,
+                       EASLOGNO(01312) "IMAP %s: %s has more mailboxes than one LIST answer "
+                       "can carry through libcurl; listing level by level", c->base, c->user);
         acc.out->nelts = 0;
         acc.seen = apr_hash_make(c->p);
-        acc.bad = 0;
-        rc = list_levels(c, "", &acc, 0);
+        rc = list_levels(c, "", 0, &acc, 0, &budget);
     }
     if (rc == EAS_IMAP_OK && acc.bad) {
         c->err = "unparsable LIST line";
@@ -1550,42 +1630,69 @@ eas_imap_rc_e eas_imap_search(eas_imap_t *c, const char *mailbox,
 
 typedef struct meta_acc_t {
     apr_pool_t *p;
-    apr_array_header_t *msgs;
-    apr_hash_t *byuid;
+    apr_array_header_t *msgs;       /* eas_imap_msg_t */
+    apr_hash_t *byuid;              /* UID -> 1 + index in msgs */
     const eas_imap_uidset_t *want;  /* NULL: any UID */
     eas_imap_uidset_t *vanished;    /* NULL: VANISHED not asked */
-    int bad;
+    apr_array_header_t *stage;      /* what the command in flight said */
+    eas_imap_uidset_t *stage_vanished;
+    int bad, stage_bad;
 } meta_acc_t;
 
 static void meta_line(run_t *r, const char *line, apr_size_t len, const imapi_resp_t *resp)
 {
     meta_acc_t *acc = r->q->baton;
-    eas_imap_msg_t m, *slot;
+    eas_imap_msg_t m;
 
     if (resp->kind != IMAPI_DATA)
         return;
     if (acc->vanished && imapi_is(resp->name, resp->namelen, "VANISHED")) {
         int earlier;
-        if (eas_imap_parse_vanished(acc->p, line, len, acc->vanished, &earlier) != APR_SUCCESS)
-            acc->bad++;
+        if (eas_imap_parse_vanished(acc->p, line, len, acc->stage_vanished, &earlier)
+            != APR_SUCCESS)
+            acc->stage_bad++;
         return;
     }
     if (!imapi_is(resp->name, resp->namelen, "FETCH"))
         return;
     if (eas_imap_parse_fetch(acc->p, line, len, &m) != APR_SUCCESS) {
-        acc->bad++;
+        acc->stage_bad++;
         return;
     }
     /* Unsolicited updates of other messages, or without a UID, are not ours. */
     if (!m.uid || (acc->want && !eas_imap_uidset_contains(acc->want, m.uid)))
         return;
-    if ((slot = apr_hash_get(acc->byuid, &m.uid, sizeof(m.uid)))) {
-        *slot = m;
-        return;
+    APR_ARRAY_PUSH(acc->stage, eas_imap_msg_t) = m;
+}
+
+/* Keeps (ok) or drops one command's lines; of two answers for one UID the
+ * later is the newer. */
+static void meta_settle(void *baton, int ok)
+{
+    meta_acc_t *acc = baton;
+    int i;
+
+    for (i = 0; ok && i < acc->stage->nelts; i++) {
+        eas_imap_msg_t *m = &APR_ARRAY_IDX(acc->stage, i, eas_imap_msg_t);
+        void *idx = apr_hash_get(acc->byuid, &m->uid, sizeof(m->uid));
+        if (idx)
+            APR_ARRAY_IDX(acc->msgs, (int)(apr_uintptr_t)idx - 1, eas_imap_msg_t) = *m;
+        else {
+            APR_ARRAY_PUSH(acc->msgs, eas_imap_msg_t) = *m;
+            apr_hash_set(acc->byuid, apr_pmemdup(acc->p, &m->uid, sizeof(m->uid)),
+                         sizeof(m->uid), (void *)(apr_uintptr_t)acc->msgs->nelts);
+        }
     }
-    slot = apr_array_push(acc->msgs);
-    *slot = m;
-    apr_hash_set(acc->byuid, &slot->uid, sizeof(slot->uid), slot);
+    for (i = 0; ok && acc->vanished && i < acc->stage_vanished->ranges->nelts; i++) {
+        const eas_imap_range_t *rg = &APR_ARRAY_IDX(acc->stage_vanished->ranges, i,
+                                                    eas_imap_range_t);
+        eas_imap_uidset_add(acc->vanished, rg->lo, rg->hi);
+    }
+    if (ok)
+        acc->bad += acc->stage_bad;
+    acc->stage->nelts = 0;
+    acc->stage_vanished->ranges->nelts = 0;
+    acc->stage_bad = 0;
 }
 
 static const char *items_text(apr_pool_t *p, unsigned int items)
@@ -1596,14 +1703,17 @@ static const char *items_text(apr_pool_t *p, unsigned int items)
                        items & EAS_IMAP_F_SIZE ? " RFC822.SIZE" : "", ")", NULL);
 }
 
-static void meta_init(meta_acc_t *acc, apr_pool_t *p)
+/* want_vanished: also gather VANISHED answers. */
+static void meta_init(meta_acc_t *acc, apr_pool_t *p, int want_vanished)
 {
     acc->p = p;
     acc->msgs = apr_array_make(p, 16, sizeof(eas_imap_msg_t));
     acc->byuid = apr_hash_make(p);
     acc->want = NULL;
-    acc->vanished = NULL;
-    acc->bad = 0;
+    acc->vanished = want_vanished ? eas_imap_uidset_make(p) : NULL;
+    acc->stage = apr_array_make(p, 16, sizeof(eas_imap_msg_t));
+    acc->stage_vanished = eas_imap_uidset_make(p);
+    acc->bad = acc->stage_bad = 0;
 }
 
 static int fetch_meta_wire(eas_imap_t *c, const char *wire, const eas_imap_uidset_t *uids,
@@ -1623,6 +1733,7 @@ static int fetch_meta_wire(eas_imap_t *c, const char *wire, const eas_imap_uidse
     job.on_line = meta_line;
     job.baton = acc;
     job.cur = &acc->want;
+    job.settle = meta_settle;
     rc = run_chunks(c, &job, uids, 0);
     acc->want = NULL;
     if (rc == EAS_IMAP_OK && acc->bad) {
@@ -1647,7 +1758,7 @@ eas_imap_rc_e eas_imap_fetch_meta(eas_imap_t *c, const char *mailbox,
         return public_rc(c, rc);
     if ((items & EAS_IMAP_F_MODSEQ || changedsince) && !(c->h->caps & EAS_IMAP_CAP_CONDSTORE))
         return EAS_IMAP_INVALID;
-    meta_init(&acc, p);
+    meta_init(&acc, p, 0);
     rc = fetch_meta_wire(c, wire, uids, items, changedsince, &acc);
     if (rc == EAS_IMAP_OK)
         *msgs = acc.msgs;
@@ -1684,6 +1795,7 @@ static int vanished_part(eas_imap_t *c, const char *wire, const eas_imap_uidset_
         q.on_line = meta_line;
         q.baton = acc;
         rc = run(c, &q, &r);
+        meta_settle(acc, rc == EAS_IMAP_OK);
     }
     if (rc == RC_OVERFLOW) {
         /* Halve by ranges, or a single range by its middle. */
@@ -1728,9 +1840,7 @@ static int changes_wire(eas_imap_t *c, const char *wire, apr_uint64_t modseq,
     k.changedsince = modseq;
     if ((rc = search_wire(c, wire, &k, c->p, &hits)) != EAS_IMAP_OK)
         return rc;
-    meta_init(&acc, p);
-    if (h->qresync)
-        acc.vanished = eas_imap_uidset_make(p);
+    meta_init(&acc, p, h->qresync);
     if (h->qresync && eas_imap_uidset_count(hits) <= FEW_CHANGES) {
         /* The usual case, in one command. */
         req_t q;
@@ -1744,6 +1854,7 @@ static int changes_wire(eas_imap_t *c, const char *wire, apr_uint64_t modseq,
         q.on_line = meta_line;
         q.baton = &acc;
         rc = run(c, &q, &r);
+        meta_settle(&acc, rc == EAS_IMAP_OK);
         if (rc != RC_OVERFLOW) {
             if (rc == EAS_IMAP_OK && acc.bad) {
                 c->err = "unparsable FETCH answer";
@@ -1751,13 +1862,13 @@ static int changes_wire(eas_imap_t *c, const char *wire, apr_uint64_t modseq,
             }
             goto leave;
         }
-        meta_init(&acc, p);
-        acc.vanished = eas_imap_uidset_make(p);
+        meta_init(&acc, p, 1);
     }
     if ((rc = fetch_meta_wire(c, wire, hits, items, modseq, &acc)) != EAS_IMAP_OK)
         goto leave;
     if (h->qresync) {
-        acc.bad = 0;
+        /* FETCH lines here are changes racing with us: the next sync has them. */
+        acc.want = eas_imap_uidset_make(c->p);
         rc = vanished_part(c, wire, eas_imap_uidset_complement(c->p, hits, 1, 0xFFFFFFFFu),
                            modseq, &acc, 0);
         if (rc == EAS_IMAP_OK && acc.bad) {
@@ -1804,6 +1915,10 @@ eas_imap_rc_e eas_imap_select(eas_imap_t *c, const char *mailbox, int readonly,
     s = apr_pmemdup(p, &c->h->mirror, sizeof(*s));
     s->changed = NULL;
     s->vanished = NULL;
+    /* RFC 7162 3.1.2.1 has the server report HIGHESTMODSEQ to anyone; it
+     * means nothing to us while CONDSTORE is off. */
+    if (!(c->h->caps & EAS_IMAP_CAP_CONDSTORE))
+        s->highestmodseq = 0;
     if (known && known->modseq && known->uidvalidity == s->uidvalidity && s->highestmodseq) {
         if (known->modseq >= s->highestmodseq) {
             /* Nothing changed: no need to ask. */
@@ -1932,7 +2047,8 @@ static apr_status_t mem_sink(void *baton, const char *data, apr_size_t n)
         while (cap < mb->len + n + 1)
             cap *= 2;
         nb = apr_palloc(mb->p, cap);
-        memcpy(nb, mb->buf, mb->len);
+        if (mb->len)
+            memcpy(nb, mb->buf, mb->len);
         mb->buf = nb;
         mb->cap = cap;
     }
@@ -2041,7 +2157,8 @@ static void copyuid_line(run_t *r, const char *line, apr_size_t len, const imapi
     eas_imap_copyuid_t part;
     int i;
 
-    if (resp->kind != IMAPI_OK || !resp->code || !imapi_is(resp->code, resp->codelen, "COPYUID"))
+    if (resp->kind != IMAPI_OK || !resp->code || !imapi_is(resp->code, resp->codelen, "COPYUID")
+        || !(r->c->h->caps & EAS_IMAP_CAP_UIDPLUS))
         return;
     if (imapi_parse_copyuid(acc->p, resp->codeargs, resp->codeargslen, &part) != APR_SUCCESS) {
         acc->bad++;
@@ -2116,33 +2233,14 @@ static void appenduid_line(run_t *r, const char *line, apr_size_t len, const ima
 {
     append_acc_t *acc = r->q->baton;
 
+    /* Codes of an extension the administrator turned off are not trusted. */
     if (resp->kind == IMAPI_OK && resp->tag && resp->code
+        && (r->c->h->caps & EAS_IMAP_CAP_UIDPLUS)
         && imapi_is(resp->code, resp->codelen, "APPENDUID")
         && imapi_parse_copyuid(acc->c->p, resp->codeargs, resp->codeargslen, &acc->map)
            == APR_SUCCESS
         && acc->map.dst->nelts == 1)
         acc->got = 1;
-}
-
-/* IMAP wants CRLF line ends in messages (RFC 3501 4.3); so does SMTP. */
-static const char *crlf(apr_pool_t *p, const char *msg, apr_size_t len, apr_size_t *outlen)
-{
-    apr_size_t i, bare = 0;
-    char *buf, *w;
-
-    for (i = 0; i < len; i++)
-        if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
-            bare++;
-    *outlen = len + bare;
-    if (!bare)
-        return msg;
-    w = buf = apr_palloc(p, len + bare);
-    for (i = 0; i < len; i++) {
-        if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
-            *w++ = '\r';
-        *w++ = msg[i];
-    }
-    return buf;
 }
 
 eas_imap_rc_e eas_imap_append(eas_imap_t *c, const char *mailbox, const char *msg,
@@ -2163,7 +2261,7 @@ eas_imap_rc_e eas_imap_append(eas_imap_t *c, const char *mailbox, const char *ms
     memset(&q, 0, sizeof(q));
     q.mailbox = wire;
     q.expect = "APPEND ";
-    q.upload = crlf(c->p, msg, len, &q.uplen);
+    q.upload = imapi_crlf(c->p, msg, len, &q.uplen);
     q.streaming = 1;
     q.on_line = appenduid_line;
     q.baton = &acc;
@@ -2303,9 +2401,11 @@ eas_imap_rc_e eas_imap_login_check(eas_imap_pool_t *pool, const eas_imap_server_
     if (!password || has_ctl(password) || acquire_as(pool, srv, user, password, 1, p, &c)
         != APR_SUCCESS)
         return EAS_IMAP_INVALID;
-    /* A new connection, so the password is really checked now. */
+    /* A new connection, so the password is really checked now.  With a
+     * master user no operation will use this identity: don't keep it. */
     c->h->force_fresh = 1;
     c->h->ready = 0;
+    c->h->discard = srv->master_user != NULL;
     rc = prepare(c);
     eas_imap_release(c);
     return public_rc(c, rc);

@@ -185,6 +185,9 @@ typedef struct eas_imap_server_t {
     const char *master_sep;     /* NULL: "*" (Dovecot's auth_master_user_separator) */
     apr_interval_time_t connect_timeout;  /* 0: 10 s */
     apr_interval_time_t timeout;          /* longest wait for a response; 0: 60 s */
+    /* EAS_IMAP_CAP_* not to use even when offered (a server's broken
+     * extension); every operation has a path without them. */
+    unsigned int disable_caps;
 } eas_imap_server_t;
 
 typedef struct eas_imap_pool_stats_t {
@@ -216,8 +219,8 @@ void eas_imap_release(eas_imap_t *conn);
 
 /* Verifies user's own password with a fresh login (for an authn provider),
  * whatever srv says about master users.  AUTH: wrong credentials;
- * TRANSIENT: the server could not be asked.  The authenticated connection
- * stays in the pool for the user's next requests. */
+ * TRANSIENT: the server could not be asked.  Without a master user the
+ * authenticated connection stays in the pool for the user's requests. */
 eas_imap_rc_e eas_imap_login_check(eas_imap_pool_t *pool, const eas_imap_server_t *srv,
                                    const char *user, const char *password, apr_pool_t *p);
 
@@ -243,7 +246,9 @@ void *eas_imap_handle(const eas_imap_t *conn);
 eas_imap_rc_e eas_imap_capabilities(eas_imap_t *c, unsigned int *caps);
 
 /* Every mailbox (LIST "" "*", with RETURN (SPECIAL-USE SUBSCRIBED) where
- * the server has LIST-EXTENDED), as eas_imap_mailbox_t, in server order. */
+ * the server has LIST-EXTENDED), as eas_imap_mailbox_t.  More than about
+ * 500 mailboxes are listed level by level, with narrower patterns where a
+ * level alone is too many (names with '%' or '*' can then be missed). */
 eas_imap_rc_e eas_imap_list(eas_imap_t *c, apr_pool_t *p, apr_array_header_t **mailboxes);
 
 /* STATUS (MESSAGES UIDNEXT UIDVALIDITY UNSEEN [HIGHESTMODSEQ]). */
@@ -259,15 +264,19 @@ typedef struct eas_imap_selected_t {
     apr_uint32_t exists, uidvalidity, uidnext;
     apr_uint64_t highestmodseq;     /* 0: NOMODSEQ or no CONDSTORE */
     int readonly;
-    /* With known and an unchanged UIDVALIDITY (RFC 7162 QRESYNC semantics):
+    /* With known, an unchanged UIDVALIDITY and MODSEQ support (RFC 7162):
      * messages changed since known->modseq, and UIDs expunged since then
-     * (NULL without QRESYNC; may include UIDs the client never saw). */
-    apr_array_header_t *changed;    /* eas_imap_msg_t, NULL if not asked */
+     * (NULL without QRESYNC; may include UIDs the client never saw).
+     * changed is NULL when not asked or not possible: diff by UID then.
+     * Record highestmodseq for the next sync: later changes have higher
+     * MODSEQs, so none is lost (some may be reported twice). */
+    apr_array_header_t *changed;    /* eas_imap_msg_t */
     eas_imap_uidset_t *vanished;
 } eas_imap_selected_t;
 
 /* SELECT (readonly: EXAMINE) with CONDSTORE/QRESYNC enabled on the
- * connection.  known may be NULL; see eas_imap_selected_t. */
+ * connection.  known may be NULL; items (EAS_IMAP_F_*) is what to fetch
+ * of changed messages; see eas_imap_selected_t. */
 eas_imap_rc_e eas_imap_select(eas_imap_t *c, const char *mailbox, int readonly,
                               const eas_imap_known_t *known, unsigned int items,
                               apr_pool_t *p, eas_imap_selected_t **sel);

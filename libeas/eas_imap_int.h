@@ -72,4 +72,8 @@ unsigned int imapi_flag_bit(const char *s, apr_size_t n);
 /* True if s can be sent as a flag keyword (an IMAP atom, no backslash). */
 int imapi_keyword_ok(const char *s);
 
+/* msg with every bare LF made CRLF, as IMAP (RFC 3501 4.3) and SMTP
+ * (RFC 5321 2.3.8) want; msg itself when there is none. */
+const char *imapi_crlf(apr_pool_t *p, const char *msg, apr_size_t len, apr_size_t *outlen);
+
 #endif

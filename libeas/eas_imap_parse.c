@@ -978,6 +978,28 @@ apr_status_t eas_imap_parse_date_time(const char *s, apr_size_t len, apr_time_t 
     return APR_SUCCESS;
 }
 
+/* ---- Line ends -------------------------------------------------------- */
+
+const char *imapi_crlf(apr_pool_t *p, const char *msg, apr_size_t len, apr_size_t *outlen)
+{
+    apr_size_t i, bare = 0;
+    char *buf, *w;
+
+    for (i = 0; i < len; i++)
+        if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+            bare++;
+    *outlen = len + bare;
+    if (!bare)
+        return msg;
+    w = buf = apr_palloc(p, len + bare);
+    for (i = 0; i < len; i++) {
+        if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+            *w++ = '\r';
+        *w++ = msg[i];
+    }
+    return buf;
+}
+
 /* ---- Modified UTF-7 (RFC 3501 5.1.3) ------------------------------------ */
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";

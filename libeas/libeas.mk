@@ -17,12 +17,16 @@ libeas_libeas_la_SOURCES += \
 libeas_libeas_la_SOURCES += \
 	libeas/eas_imap.c \
 	libeas/eas_imap_parse.c \
-	libeas/eas_imap_int.h
+	libeas/eas_imap_int.h \
+	libeas/eas_smtp.c
 libeas_libeas_la_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS) $(CURL_CFLAGS) $(PQ_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS) $(ICU_CFLAGS)
 libeas_libeas_la_LIBADD = $(APR_LIBS) $(XML_LIBS) $(CURL_LIBS) $(PQ_LIBS) \
 	$(OPENSSL_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(ICU_LIBS)
 pkginclude_HEADERS += libeas/eas_imap.h
+# C:R:A — bump per libtool's rules when the exported interface changes.
+libeas_libeas_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^eas_'
+pkginclude_HEADERS += libeas/eas_imap.h libeas/eas_smtp.h
 pkginclude_HEADERS += \
 	libeas/eas_log.h \
 	libeas/eas_wbxml.h \
@@ -74,3 +78,13 @@ pkginclude_HEADERS += \
 libeas_libeas_la_SOURCES += \
 	libeas/eas_health.c \
 	libeas/eas_health.h
+	libeas/eas_mime.c \
+	libeas/eas_mime_text.c \
+	libeas/eas_mime_ical.c \
+	libeas/eas_mime_write.c \
+	libeas/eas_mime_compose.c \
+	libeas/eas_mime_private.h
+pkginclude_HEADERS += \
+	libeas/eas_mime.h
+
+EXTRA_DIST += docs/mime.md

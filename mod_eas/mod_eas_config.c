@@ -16,7 +16,7 @@ enum {
     S_BUDGET = 1u << 9, S_USERBUDGET = 1u << 10, S_IMAP = 1u << 11,
     S_SMTP = 1u << 12, S_TLSVERIFY = 1u << 13, S_AUTHTTL = 1u << 14,
     S_STRIP = 1u << 15, S_ACCESS = 1u << 16, S_CAPS = 1u << 17,
-    S_SERVERNAME = 1u << 18, S_MASTER = 1u << 19, S_EASURL = 1u << 20
+    S_SERVERNAME = 1u << 18, S_MASTER = 1u << 19, S_EASURL = 1u << 20, S_IMAPCAPS = 1u << 21
 };
 
 void *eas_create_dir_conf(apr_pool_t *p, char *dir)
@@ -63,6 +63,7 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->imap = base->imap;
     c->imap.url = PICK(S_IMAP, imap.url);
     c->imap.tls_verify = PICK(S_TLSVERIFY, imap.tls_verify);
+    c->imap.disable_caps = PICK(S_IMAPCAPS, imap.disable_caps);
     if (add->set & S_MASTER) {
         c->imap.master_user = add->imap.master_user;
         c->imap.master_password = add->imap.master_password;
@@ -361,6 +362,34 @@ static const char *set_master(cmd_parms *cmd, void *dc, const char *args)
     return NULL;
 }
 
+/* EASImapDisable CAPABILITY...
+ * IMAP extensions not to use even when the server offers them (a server's
+ * broken extension): CONDSTORE QRESYNC MOVE SPECIAL-USE UIDPLUS ESEARCH
+ * LIST-EXTENDED LIST-STATUS. Every operation has a path without them.
+ * Default: none. */
+static const char *set_imapcaps(cmd_parms *cmd, void *dc, const char *arg)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } caps[] = {
+        {"CONDSTORE", EAS_IMAP_CAP_CONDSTORE}, {"QRESYNC", EAS_IMAP_CAP_QRESYNC},
+        {"MOVE", EAS_IMAP_CAP_MOVE}, {"SPECIAL-USE", EAS_IMAP_CAP_SPECIAL_USE},
+        {"UIDPLUS", EAS_IMAP_CAP_UIDPLUS}, {"ESEARCH", EAS_IMAP_CAP_ESEARCH},
+        {"LIST-EXTENDED", EAS_IMAP_CAP_LIST_EXTENDED}, {"LIST-STATUS", EAS_IMAP_CAP_LIST_STATUS},
+    };
+    eas_dir_conf_t *c = dc;
+    unsigned i;
+
+    for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+        if (!strcasecmp(arg, caps[i].name)) {
+            c->imap.disable_caps |= caps[i].bit;
+            c->set |= S_IMAPCAPS;
+            return NULL;
+        }
+    return apr_psprintf(cmd->pool, "EASImapDisable: unknown IMAP extension %s", arg);
+}
+
 /* EASAutodiscoverURL URL
  * The ActiveSync URL Autodiscover hands out, e.g.
  * https://mail.example.org/Microsoft-Server-ActiveSync.  Default: the
@@ -493,6 +522,8 @@ const command_rec eas_cmds[] = {
                  "verify IMAP/SMTP server certificates"),
     AP_INIT_RAW_ARGS("EASImapMasterUser", set_master, NULL, RSRC_CONF | ACCESS_CONF,
                      "USER PASSWORD [authzid|SEPARATOR]: IMAP master user"),
+    AP_INIT_ITERATE("EASImapDisable", set_imapcaps, NULL, RSRC_CONF | ACCESS_CONF,
+                    "IMAP extensions not to use: CONDSTORE QRESYNC MOVE ..."),
     AP_INIT_TAKE1("EASAutodiscoverURL", set_easurl, NULL, RSRC_CONF | ACCESS_CONF,
                   "ActiveSync URL handed out by Autodiscover"),
     AP_INIT_TAKE1("EASSmtpURL", set_smtp, NULL, RSRC_CONF | ACCESS_CONF,

@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = \
 	export top_builddir top_srcdir HTTPD_BIN;
 
 noinst_HEADERS += t/tap.h
-EXTRA_DIST += t/lib/stack.sh
+EXTRA_DIST += t/lib/stack.sh t/lib/tap.sh
 
 TESTS += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
 EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
@@ -47,6 +47,17 @@ check_PROGRAMS += t/unit/test_imap_pool
 t_unit_test_imap_pool_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
 t_unit_test_imap_pool_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
 TESTS += t/unit/test_imap_pool
+check_PROGRAMS += t/unit/test_smtp
+t_unit_test_smtp_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
+t_unit_test_smtp_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+TESTS += t/unit/test_smtp
+
+# ... and against the stack's Dovecot and Postfix (t/10-imap.t runs it).
+check_PROGRAMS += t/imap-client-test
+t_imap_client_test_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
+t_imap_client_test_LDADD = $(UNIT_LDADD) $(CURL_LIBS)
+TESTS += t/10-imap.t
+EXTRA_DIST += t/10-imap.t
 
 # Protocol core against the local stack.
 EAS_TESTS = t/20-foldersync.t t/21-provision.t t/22-http.t t/23-settings.t
@@ -75,3 +86,26 @@ TESTS += t/unit/test_health
 # the example configurations.
 TESTS += t/30-ops.t t/07-examples.t t/06-debian-package.t
 EXTRA_DIST += t/30-ops.t t/07-examples.t t/06-debian-package.t
+check_PROGRAMS += t/unit/test_mime
+TESTS += t/unit/test_mime
+t_unit_test_mime_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
+t_unit_test_mime_LDADD = $(UNIT_LDADD) $(ICAL_LIBS)
+EXTRA_DIST += t/mime-corpus/.gitattributes \
+	t/mime-corpus/apple-alt-related.eml \
+	t/mime-corpus/apple-reply-accepted.eml \
+	t/mime-corpus/gmail-invite.eml \
+	t/mime-corpus/html-only.eml \
+	t/mime-corpus/iso-2022-jp.eml \
+	t/mime-corpus/koi8-r.eml \
+	t/mime-corpus/latin1-8bit.eml \
+	t/mime-corpus/malformed.eml \
+	t/mime-corpus/mislabeled-charset.eml \
+	t/mime-corpus/nested-rfc822.eml \
+	t/mime-corpus/outlook-cancel.eml \
+	t/mime-corpus/outlook-cp1252.eml \
+	t/mime-corpus/outlook-mac-related.eml \
+	t/mime-corpus/plain-ascii.eml \
+	t/mime-corpus/shift-jis.eml \
+	t/mime-corpus/smime-encrypted.eml \
+	t/mime-corpus/smime-signed.eml \
+	t/mime-corpus/thunderbird-mixed.eml
