@@ -23,9 +23,6 @@ libeas_libeas_la_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS) $(CURL_CFLAGS) $(PQ_CFL
 	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS) $(ICU_CFLAGS)
 libeas_libeas_la_LIBADD = $(APR_LIBS) $(XML_LIBS) $(CURL_LIBS) $(PQ_LIBS) \
 	$(OPENSSL_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(ICU_LIBS)
-pkginclude_HEADERS += libeas/eas_imap.h
-# C:R:A — bump per libtool's rules when the exported interface changes.
-libeas_libeas_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^eas_'
 pkginclude_HEADERS += libeas/eas_imap.h libeas/eas_smtp.h
 pkginclude_HEADERS += \
 	libeas/eas_log.h \
@@ -74,10 +71,7 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_recur.c
 pkginclude_HEADERS += \
 	libeas/eas_recur.h
-# Device health: what each request tells about its device (sql/006_ops.sql).
 libeas_libeas_la_SOURCES += \
-	libeas/eas_health.c \
-	libeas/eas_health.h
 	libeas/eas_mime.c \
 	libeas/eas_mime_text.c \
 	libeas/eas_mime_ical.c \
@@ -88,3 +82,7 @@ pkginclude_HEADERS += \
 	libeas/eas_mime.h
 
 EXTRA_DIST += docs/mime.md
+# Device health: what each request tells about its device (sql/006_ops.sql).
+libeas_libeas_la_SOURCES += \
+	libeas/eas_health.c \
+	libeas/eas_health.h

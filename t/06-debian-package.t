@@ -5,14 +5,11 @@
 # (its warnings are shown).  Takes a minute or two.
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
-n=0 fail=0
-check() { # check STATUS DESCRIPTION [DIAGNOSTIC]
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else
-        echo "not ok $n - $2"
-        [ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/#   /'
-        fail=1
-    fi
+. "$top/t/lib/tap.sh"
+check() { # check STATUS DESCRIPTION [DIAGNOSTIC]: ok, with the diagnostic on failure
+    ok "$1" "$2"
+    [ "$1" = 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/#   /'
+    [ "$1" = 0 ]
 }
 for tool in dpkg-buildpackage dh dh_apache2 lintian a2enmod; do
     command -v "$tool" >/dev/null || { echo "1..0 # skip $tool is not installed (tools/debian-packages)"; exit 0; }
@@ -43,7 +40,7 @@ fi
 check $? "dpkg-buildpackage -us -uc -b" "$(cat "$t/build.log")"
 deb=$(ls "$t"/libapache2-mod-eas_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ]
-check $? "it made libapache2-mod-eas" || { echo "1..$n"; exit 1; }
+check $? "it made libapache2-mod-eas" || bail "no package to check"
 
 root=$t/root
 dpkg -x "$deb" "$root"
@@ -121,5 +118,4 @@ errors=$(printf '%s\n' "$out" | grep '^E:')
 check "$([ -z "$errors" ] && echo 0 || echo 1)" "lintian: no errors" "$errors"
 printf '%s\n' "$out" | grep -E '^[WIP]:' | sed 's/^/# lintian: /'
 
-echo "1..$n"
-exit $fail
+done_testing

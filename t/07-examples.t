@@ -6,14 +6,11 @@ top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${top_builddir:-$top}
 HTTPD_BIN=${HTTPD_BIN:-/usr/sbin/apache2}
 ex=$top/examples
-n=0 fail=0
-check() { # check STATUS DESCRIPTION [DIAGNOSTIC]
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else
-        echo "not ok $n - $2"
-        [ -z "${3:-}" ] || printf '%s\n' "$3" | head -n 20 | sed 's/^/#   /'
-        fail=1
-    fi
+. "$top/t/lib/tap.sh"
+check() { # check STATUS DESCRIPTION [DIAGNOSTIC]: ok, with the diagnostic on failure
+    ok "$1" "$2"
+    [ "$1" = 0 ] || [ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 20 | sed 's/^/#   /'
+    [ "$1" = 0 ]
 }
 t=$(mktemp -d "${TMPDIR:-/tmp}/eas-examples.XXXXXX")
 trap 'rm -rf "$t"' EXIT
@@ -104,7 +101,7 @@ EOF
     doveconf -c "$t/dovecot.conf" -n >/dev/null 2>&1
     check "$([ $? != 0 ] && echo 0 || echo 1)" "doveconf refuses an unknown setting (the check can fail)"
 else
-    echo "ok $((n += 1)) # skip doveconf not installed"
+    skip "doveconf not installed"
 fi
 
 # Postfix: main.cf and master.cf additions.
@@ -120,8 +117,7 @@ if command -v postconf >/dev/null; then
     printf '%s' "$out" | grep -q '^10587 *inet'
     check $? "with the mod_eas submission service"
 else
-    echo "ok $((n += 1)) # skip postconf not installed"
+    skip "postconf not installed"
 fi
 
-echo "1..$n"
-exit $fail
+done_testing
