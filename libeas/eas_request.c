@@ -11,6 +11,7 @@
 
 #include "eas_commands.h"
 #include "eas_device.h"
+#include "eas_health.h"
 #include "eas_login.h"
 #include "eas_provision.h"
 #include "eas_push.h"
@@ -242,7 +243,7 @@ static int throttle(eas_request_t *req, const eas_device_touch_t *t)
     return 1;
 }
 
-void eas_request_process(eas_request_t *req)
+static void process(eas_request_t *req)
 {
     const cmd_entry_t *entry = NULL;
     eas_device_touch_t touch;
@@ -318,4 +319,10 @@ server_error:
            req->db->error ? apr_pstrcat(req->pool, "server error: ", req->db->error, NULL)
                           : "server error");
     eas_device_error(req, "500", req->status_note);
+}
+
+void eas_request_process(eas_request_t *req)
+{
+    process(req);
+    eas_health_record(req);
 }

@@ -15,6 +15,7 @@
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
 #include "mod_eas_push.h"
+#include "mod_eas_stats.h"
 
 static apr_status_t curl_cleanup(void *data)
 {
@@ -37,6 +38,7 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     eas_mime_init(); /* GMime and libical, once before the children's threads */
     if (eas_push_post_config(pconf, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
+    eas_stats_post_config(pconf, s);
     return eas_handler_post_config(pconf, s);
 }
 
@@ -45,6 +47,7 @@ static void eas_child_init(apr_pool_t *p, server_rec *s)
     eas_handler_child_init(p, s);
     eas_auth_child_init(p, s);
     eas_push_child_init(p, s);
+    eas_stats_child_init(p, s);
 }
 
 static int eas_handler(request_rec *r)
@@ -67,6 +70,7 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
     eas_auth_register(p);
     eas_push_register_hooks(p);
+    eas_stats_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA eas_module = {

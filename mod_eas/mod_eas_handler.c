@@ -14,6 +14,7 @@
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
 #include "mod_eas_push.h"
+#include "mod_eas_stats.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
@@ -238,7 +239,11 @@ eas_request_t *eas_handler_run(request_rec *r, const eas_request_t *tmpl, int re
     req->db->pool = dbd->pool;
     req->db->log = req->log;
 
+    if (req->q.cmd == EAS_CMD_PING)
+        eas_stats_ping_active(1);
     eas_request_process(req);
+    if (req->q.cmd == EAS_CMD_PING)
+        eas_stats_ping_active(-1);
     eas_db_rollback(req->db); /* no-op unless a command left one open */
     dbd_close(r->server, dbd);
     req->db = NULL;

@@ -5,5 +5,6 @@ dist_sql_DATA = \
 	sql/002_core.sql \
 	sql/003_admin.sql \
 	sql/004_sync.sql \
-	sql/005_push.sql
-dist_bin_SCRIPTS = tools/eas-dbupgrade
+	sql/005_push.sql \
+	sql/006_ops.sql
+dist_bin_SCRIPTS = tools/eas-dbupgrade tools/eas-admin

@@ -76,6 +76,16 @@ TESTS += t/unit/test_recur
 check_PROGRAMS += t/unit/test_time
 t_unit_test_time_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_time
+
+# Device health: what a processed request tells about its device.
+check_PROGRAMS += t/unit/test_health
+t_unit_test_health_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_health
+
+# Operations: device health, request statistics, eas-admin (against a stack);
+# the example configurations.
+TESTS += t/24-ops.t t/07-examples.t t/06-debian-package.t
+EXTRA_DIST += t/24-ops.t t/07-examples.t t/06-debian-package.t
 check_PROGRAMS += t/unit/test_mime
 TESTS += t/unit/test_mime
 t_unit_test_mime_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
