@@ -920,9 +920,9 @@ apr_status_t eas_sync_pending(eas_request_t *req, const char *folder_id, int *pe
         rv = APR_NOTFOUND;
     else if (rv == APR_SUCCESS && !c->provider)
         rv = APR_ENOTIMPL;
-    else if (rv == APR_SUCCESS && !c->exists)
-        *pending = 1;
-    else if (rv == APR_SUCCESS)
+    /* A collection the device has never synced has nothing it was not told
+     * (and reporting one it keeps ignoring would make its Pings loop). */
+    else if (rv == APR_SUCCESS && c->exists)
         rv = c->provider->pending(c, pending);
     apr_pool_destroy(p);
     return rv;

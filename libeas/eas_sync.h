@@ -208,7 +208,7 @@ apr_status_t eas_sync_lock_folders(eas_request_t *req, const apr_array_header_t 
 
 /*
  * Whether the device has changes to receive in folder_id (for Ping and a
- * waiting Sync).  *pending is 1 when the device never synced the folder.
+ * waiting Sync).  *pending is 0 when the device never synced the folder.
  * APR_NOTFOUND: not a live folder of the user; APR_ENOTIMPL: no provider
  * answers for the folder's class yet (Email): the caller must find out
  * another way.

@@ -8,6 +8,7 @@
 # below the heartbeats used, so a wake-up that never comes fails the test.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib/stack.sh"
 . "$top_srcdir/t/lib/eas.sh"
+. "$top_srcdir/t/lib/sync.sh"
 stack_start
 export EAS_MAX_TIME=40
 HB=100
@@ -51,8 +52,8 @@ folder() { xmllint --xpath "string(//*[local-name()='Add'][*[local-name()='Displ
 stack_config "EASHeartbeatBounds 5 300" "EASMaxPingFolders 3" "EASMailPollInterval 0"
 foldersync user1 devA 0 >/dev/null
 inbox=$(folder Inbox) contacts=$(folder Contacts) cal=$(folder Calendar) tasks=$(folder Tasks)
-uid=$(sql "SELECT id FROM eas.users WHERE login = 'user1'")
 ok $([ -n "$inbox" ] && [ -n "$contacts" ]; echo $?) "FolderSync gave the folder ids"
+prime user1 devA "$contacts"
 
 empty_ping user1 devA
 is "$(eas_code)/$(xget Status)" "200/3" "an empty Ping with nothing cached: Status 3"
@@ -89,9 +90,10 @@ is "$(cat "$STACK_T/n.code")" 400 "eas-notify without a user: 400"
 # A PIM change made elsewhere (what another device's Sync does), announced.
 bg_ping pim user1 devA "$(ping_xml $HB "$inbox:Email" "$contacts:Contacts")"
 parked
-sql "UPDATE eas.folders SET item_seq = item_seq + 1 WHERE id = $contacts; SELECT eas.notify_user($uid)" >/dev/null
+add_contact user1 devZ "$contacts" "Ping Test"
 bg_done pim
 is "$(xget Status)/$(xget Folder)" "2/$contacts" "a contact change wakes the Ping with the Contacts folder"
+prime user1 devA "$contacts" # what the device does after that answer
 
 # A flag change: Dovecot does not announce it, the mail watcher polls it.
 stack_config "EASHeartbeatBounds 5 300" "EASMailPollInterval 1"

@@ -4,6 +4,7 @@
 # one's eas-notify, a PIM change, a newer Ping of the device).
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib/stack.sh"
 . "$top_srcdir/t/lib/eas.sh"
+. "$top_srcdir/t/lib/sync.sh"
 stack_start
 export EAS_MAX_TIME=40
 HB=100
@@ -33,6 +34,7 @@ folder() { xmllint --xpath "string(//*[local-name()='Add'][*[local-name()='Displ
 foldersync user2 devF 0 >/dev/null
 inbox=$(folder Inbox) contacts=$(folder Contacts)
 uid=$(sql "SELECT id FROM eas.users WHERE login = 'user2'")
+prime user2 devF "$contacts"
 # The first Ping records what the device has been told.
 bg_ping first "$FE_URL" devF "$(ping_xml 60 "$inbox:Email" "$contacts:Contacts")"
 sleep 1
@@ -48,7 +50,7 @@ is "$(xget Status)/$(xget Folder)" "2/$inbox" \
 
 bg_ping pim "$FE_URL" devF "$(ping_xml $HB "$inbox:Email" "$contacts:Contacts")"
 sleep 1
-sql "UPDATE eas.folders SET item_seq = item_seq + 1 WHERE id = $contacts; SELECT eas.notify_user($uid)" >/dev/null
+add_contact user2 devZ "$contacts" "Front End"
 bg_done pim
 is "$(xget Status)/$(xget Folder)" "2/$contacts" "a PIM change wakes a Ping on the other front end"
 

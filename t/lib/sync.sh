@@ -80,3 +80,17 @@ eas_empty() {
     [ ! -s "$STACK_T/eas.resp" ] || "$EAS_WBXML" decode <"$STACK_T/eas.resp" >"$STACK_T/last.xml"
     [ "$code" = 200 ]
 }
+
+# prime USER DEVICE COLLECTION: the device syncs the collection to its end,
+# so that it has state there (a Ping then reports changes made afterwards).
+prime() {
+    local k
+    k=$(sync_start "$1" "$2" "$3") && sync_drain "$1" "$2" "$3" "$k" >/dev/null
+}
+
+# add_contact USER DEVICE COLLECTION NAME: that device adds a contact.
+add_contact() {
+    local k
+    k=$(sync_start "$1" "$2" "$3") || return 1
+    sync1 "$1" "$2" "$3" "$k" "<Commands><Add><ClientId>c$RANDOM</ClientId><ApplicationData><contacts:FileAs>$4</contacts:FileAs><contacts:LastName>$4</contacts:LastName></ApplicationData></Add></Commands>" >/dev/null
+}
