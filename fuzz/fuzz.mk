@@ -13,6 +13,8 @@ FUZZ_TARGETS += tz
 FUZZ_TARGETS += recur
 EXTRA_DIST += fuzz/seed-tz fuzz/seed-recur
 EXTRA_DIST += fuzz/seed-wbxml_decode
+FUZZ_TARGETS += mime
+EXTRA_DIST += fuzz/seed-mime
 
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \

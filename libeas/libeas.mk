@@ -65,3 +65,11 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_recur.c
 pkginclude_HEADERS += \
 	libeas/eas_recur.h
+	libeas/eas_mime.c \
+	libeas/eas_mime_text.c \
+	libeas/eas_mime_ical.c \
+	libeas/eas_mime_write.c \
+	libeas/eas_mime_compose.c \
+	libeas/eas_mime_private.h
+pkginclude_HEADERS += \
+	libeas/eas_mime.h

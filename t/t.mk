@@ -76,3 +76,25 @@ TESTS += t/unit/test_recur
 check_PROGRAMS += t/unit/test_time
 t_unit_test_time_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_time
+check_PROGRAMS += t/unit/test_mime
+TESTS += t/unit/test_mime
+t_unit_test_mime_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
+t_unit_test_mime_LDADD = $(UNIT_LDADD) $(ICAL_LIBS)
+EXTRA_DIST += t/mime-corpus/.gitattributes \
+	t/mime-corpus/apple-alt-related.eml \
+	t/mime-corpus/apple-reply-accepted.eml \
+	t/mime-corpus/gmail-invite.eml \
+	t/mime-corpus/html-only.eml \
+	t/mime-corpus/iso-2022-jp.eml \
+	t/mime-corpus/koi8-r.eml \
+	t/mime-corpus/latin1-8bit.eml \
+	t/mime-corpus/malformed.eml \
+	t/mime-corpus/mislabeled-charset.eml \
+	t/mime-corpus/nested-rfc822.eml \
+	t/mime-corpus/outlook-cancel.eml \
+	t/mime-corpus/outlook-cp1252.eml \
+	t/mime-corpus/plain-ascii.eml \
+	t/mime-corpus/shift-jis.eml \
+	t/mime-corpus/smime-encrypted.eml \
+	t/mime-corpus/smime-signed.eml \
+	t/mime-corpus/thunderbird-mixed.eml
