@@ -65,6 +65,7 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_recur.c
 pkginclude_HEADERS += \
 	libeas/eas_recur.h
+libeas_libeas_la_SOURCES += \
 	libeas/eas_mime.c \
 	libeas/eas_mime_text.c \
 	libeas/eas_mime_ical.c \
