@@ -74,3 +74,9 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_mime_private.h
 pkginclude_HEADERS += \
 	libeas/eas_mime.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_mailitem.c \
+	libeas/eas_mailitem.h \
+	libeas/eas_mime_opts.c \
+	libeas/eas_mime_opts.h \
+	libeas/eas_cmd_compose.c

@@ -10,6 +10,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include "eas_mime.h"
 #include "mod_eas_config.h"
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
@@ -32,6 +33,10 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     xmlInitParser(); /* before any thread parses Autodiscover requests */
+    if (eas_mime_init() != APR_SUCCESS) { /* GMime: once, before threads */
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(01801) "GMime initialisation failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return eas_handler_post_config(pconf, s);
 }
 

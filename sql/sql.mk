@@ -3,5 +3,6 @@ sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = \
 	sql/001_schema_version.sql \
 	sql/002_core.sql \
-	sql/003_admin.sql
+	sql/003_admin.sql \
+	sql/007_directory.sql
 dist_bin_SCRIPTS = tools/eas-dbupgrade
