@@ -50,6 +50,10 @@ static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
                             EAS_ComposeMail_Status, F_BODY | F_MIME_12},
     [EAS_CMD_SMARTFORWARD] = {eas_cmd_smartforward, EAS_ComposeMail_SmartForward,
                               EAS_ComposeMail_Status, F_BODY | F_MIME_12},
+    /* 2.5-12.1 only: errors are HTTP statuses, there is no document */
+    [EAS_CMD_GETATTACHMENT] = {eas_cmd_getattachment, EAS_TAG_NONE, EAS_TAG_NONE, 0},
+    [EAS_CMD_ITEMOPERATIONS] = {eas_cmd_itemoperations, EAS_ItemOperations_ItemOperations,
+                                EAS_ItemOperations_Status, F_BODY},
 };
 
 void eas_config_defaults(eas_config_t *cfg)

@@ -79,4 +79,5 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_mailitem.h \
 	libeas/eas_mime_opts.c \
 	libeas/eas_mime_opts.h \
-	libeas/eas_cmd_compose.c
+	libeas/eas_cmd_compose.c \
+	libeas/eas_cmd_itemops.c
