@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <apr_strings.h>
+#include <gmime/gmime.h>
 
 #define MAX_PREFS 8
 
@@ -70,4 +72,35 @@ void eas_mime_options_read(apr_pool_t *p, const eas_node_t *opts, eas_mime_optio
     o->n_body_prefs = nb;
     o->part_prefs = part;
     o->n_part_prefs = np;
+}
+
+static void add_names(apr_pool_t *p, InternetAddressList *l, const char **out)
+{
+    int i, n = l ? internet_address_list_length(l) : 0;
+
+    for (i = 0; i < n; i++) {
+        InternetAddress *ia = internet_address_list_get_address(l, i);
+        const char *name = internet_address_get_name(ia);
+
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            add_names(p, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out);
+            continue;
+        }
+        if (!name || !*name)
+            name = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+        if (name && *name)
+            *out = *out ? apr_pstrcat(p, *out, "; ", name, NULL) : apr_pstrdup(p, name);
+    }
+}
+
+const char *eas_mime_display_names(apr_pool_t *p, const char *list)
+{
+    InternetAddressList *l;
+    const char *out = NULL;
+
+    if (!list || !*list || !(l = internet_address_list_parse(NULL, list)))
+        return NULL;
+    add_names(p, l, &out);
+    g_object_unref(l);
+    return out;
 }

@@ -1,4 +1,6 @@
 /*
+ * Helpers of the mail commands around eas_mime.h.
+ *
  * Reading the body options of a request (the Options element of Sync,
  * ItemOperations Fetch and Search) into eas_mime_options_t: AirSyncBase
  * BodyPreference and BodyPartPreference (MS-ASAIRS 2.2.2.11, 2.2.2.12),
@@ -15,5 +17,10 @@
  * leaves the other fields alone.  Preferences of an unknown Type and
  * more than 8 of a kind are ignored.  Allocates from p. */
 void eas_mime_options_read(apr_pool_t *p, const eas_node_t *opts, eas_mime_options_t *o);
+
+/* The display names of an address list ("Name" <a@b>, c@d) joined by
+ * "; " the way DisplayTo / Find DisplayCc show them (an address stands in
+ * for a missing name); NULL for an empty or absent list. */
+const char *eas_mime_display_names(apr_pool_t *p, const char *list);
 
 #endif

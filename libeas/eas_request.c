@@ -54,6 +54,13 @@ static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
     [EAS_CMD_GETATTACHMENT] = {eas_cmd_getattachment, EAS_TAG_NONE, EAS_TAG_NONE, 0},
     [EAS_CMD_ITEMOPERATIONS] = {eas_cmd_itemoperations, EAS_ItemOperations_ItemOperations,
                                 EAS_ItemOperations_Status, F_BODY},
+    [EAS_CMD_SEARCH] = {eas_cmd_search, EAS_Search_Search, EAS_Search_Status, F_BODY},
+    [EAS_CMD_FIND] = {eas_cmd_find, EAS_Find_Find, EAS_Find_Status, F_BODY},
+    [EAS_CMD_RESOLVERECIPIENTS] = {eas_cmd_resolverecipients,
+                                   EAS_ResolveRecipients_ResolveRecipients,
+                                   EAS_ResolveRecipients_Status, F_BODY},
+    [EAS_CMD_MEETINGRESPONSE] = {eas_cmd_meetingresponse, EAS_MeetingResponse_MeetingResponse,
+                                 EAS_MeetingResponse_Status, F_BODY},
 };
 
 void eas_config_defaults(eas_config_t *cfg)

@@ -80,4 +80,11 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_mime_opts.c \
 	libeas/eas_mime_opts.h \
 	libeas/eas_cmd_compose.c \
-	libeas/eas_cmd_itemops.c
+	libeas/eas_cmd_itemops.c \
+	libeas/eas_cmd_search.c \
+	libeas/eas_directory.c \
+	libeas/eas_directory.h \
+	libeas/eas_cmd_resolve.c \
+	libeas/eas_cmd_meeting.c \
+	libeas/eas_mime_itip.c \
+	libeas/eas_mime_itip.h
