@@ -299,12 +299,15 @@ static apr_status_t compose(eas_request_t *req, eas_compose_kind_e kind)
                            EASLOGNO(01807) "%s has no Sent folder: no copy is kept", req->login);
     }
     if (sent) {
+        eas_imap_status_t sst;
+
         if (!imap && (rv = eas_mail_imap(req, &imap)) != APR_SUCCESS)
             return rv;
-        rc = eas_imap_append(imap, sent->imap_name, out->sent, out->sent_len, EAS_IMAP_SEEN,
-                             NULL, &sent_v, &sent_uid);
+        if ((rc = eas_mail_status(imap, sent->imap_name, &sst)) == EAS_IMAP_OK)
+            rc = eas_imap_append(imap, sent->imap_name, out->sent, out->sent_len, EAS_IMAP_SEEN,
+                                 NULL, &sent_v, &sent_uid);
         if (rc == EAS_IMAP_TRANSIENT || rc == EAS_IMAP_AUTH)
-            return eas_mail_imap_failed(req, imap, rc, "APPEND to Sent");
+            return eas_mail_imap_failed(req, imap, rc, "APPEND to Sent (or STATUS before)");
         if (rc != EAS_IMAP_OK) {
             /* quota, rights: the message still goes, the copy is what is lost */
             eas_mail_imap_failed(req, imap, rc, "APPEND to Sent");

@@ -271,7 +271,7 @@ static apr_status_t fetch_item(ctx_t *x, eas_mailid_kind_e kind, const char *id,
     v = it->uidvalidity;
     if (!v) {
         eas_imap_status_t s;
-        if ((rc = eas_imap_status(x->imap, it->folder->imap_name, &s)) != EAS_IMAP_OK)
+        if ((rc = eas_mail_status(x->imap, it->folder->imap_name, &s)) != EAS_IMAP_OK)
             return eas_mail_imap_failed(req, x->imap, rc, "STATUS");
         v = s.uidvalidity;
     }

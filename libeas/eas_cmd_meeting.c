@@ -84,8 +84,11 @@ static apr_status_t send_reply(eas_request_t *req, eas_imap_t *c, const eas_mime
     if ((rv = eas_mail_special_folder(req, EAS_FOLDER_SENT, &sent)) != APR_SUCCESS)
         return rv;
     if (sent) {
-        eas_imap_rc_e rc = eas_imap_append(c, sent->imap_name, data, len, EAS_IMAP_SEEN, NULL,
-                                           NULL, NULL);
+        eas_imap_status_t sst;
+        eas_imap_rc_e rc = eas_mail_status(c, sent->imap_name, &sst);
+
+        if (rc == EAS_IMAP_OK)
+            rc = eas_imap_append(c, sent->imap_name, data, len, EAS_IMAP_SEEN, NULL, NULL, NULL);
         if (rc != EAS_IMAP_OK)
             eas_mail_imap_failed(req, c, rc, "APPEND of a meeting reply to Sent");
     }

@@ -286,7 +286,7 @@ static apr_status_t search_folder(run_t *x, eas_folder_t *f, const query_t *q,
     apr_status_t rv;
     int i;
 
-    if ((rc = eas_imap_status(x->imap, f->imap_name, &st)) != EAS_IMAP_OK)
+    if ((rc = eas_mail_status(x->imap, f->imap_name, &st)) != EAS_IMAP_OK)
         goto failed;
     memset(&crit, 0, sizeof(crit));
     crit.undeleted = 1;

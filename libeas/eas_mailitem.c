@@ -150,6 +150,30 @@ apr_status_t eas_mail_imap_failed(eas_request_t *req, eas_imap_t *c, eas_imap_rc
     return transient ? APR_EAGAIN : APR_EGENERAL;
 }
 
+eas_imap_rc_e eas_mail_status(eas_imap_t *c, const char *mailbox, eas_imap_status_t *st)
+{
+    eas_imap_rc_e rc = eas_imap_status(c, mailbox, st);
+
+    if (rc == EAS_IMAP_TRANSIENT)
+        rc = eas_imap_status(c, mailbox, st);
+    return rc;
+}
+
+/* A connection from the pool may have the mailbox selected since an
+ * earlier request and not have heard of newer messages yet: select it
+ * again (read-only), which also checks the UIDVALIDITY. */
+static eas_imap_rc_e reselect(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p)
+{
+    eas_imap_selected_t *sel;
+    eas_imap_rc_e rc = eas_imap_select(c, it->folder->imap_name, 1, NULL, 0, p, &sel);
+
+    if (rc == EAS_IMAP_TRANSIENT)   /* a dead pooled connection: once more */
+        rc = eas_imap_select(c, it->folder->imap_name, 1, NULL, 0, p, &sel);
+    if (rc == EAS_IMAP_OK && it->uidvalidity && sel->uidvalidity != it->uidvalidity)
+        return EAS_IMAP_NO_MESSAGE;
+    return rc;
+}
+
 eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p,
                                      eas_imap_msg_t **meta, const char **data,
                                      apr_size_t *len)
@@ -159,6 +183,8 @@ eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, const eas_mailitem_t *it, ap
     eas_imap_rc_e rc;
 
     eas_imap_uidset_add(set, it->uid, it->uid);
+    if ((rc = reselect(c, it, p)) != EAS_IMAP_OK)
+        return rc;
     rc = eas_imap_fetch_meta(c, it->folder->imap_name, it->uidvalidity, set,
                              EAS_IMAP_F_FLAGS | EAS_IMAP_F_INTERNALDATE | EAS_IMAP_F_SIZE, 0, p,
                              &msgs);
@@ -362,6 +388,8 @@ eas_imap_rc_e eas_mailitem_part(eas_imap_t *c, const eas_mailitem_t *it, apr_off
     decode_t d;
     eas_imap_rc_e rc;
 
+    if ((rc = reselect(c, it, p)) != EAS_IMAP_OK)
+        return rc;
     /* The part's own header; a message that is not multipart has none of
      * its own for section 1, and its message header says what it is. */
     rc = eas_imap_fetch_body(c, mbox, it->uidvalidity, it->uid,

@@ -64,6 +64,12 @@ apr_status_t eas_mail_imap(eas_request_t *req, eas_imap_t **conn);
 apr_status_t eas_mail_imap_failed(eas_request_t *req, eas_imap_t *c, eas_imap_rc_e rc,
                                   const char *what);
 
+/* STATUS of mailbox, once more when the first attempt met a dead pooled
+ * connection (after an IMAP restart the first command on each pooled
+ * connection fails).  Called before an APPEND, which is never repeated
+ * because it could store twice, it makes sure the connection is alive. */
+eas_imap_rc_e eas_mail_status(eas_imap_t *c, const char *mailbox, eas_imap_status_t *st);
+
 /* Largest message fetched into memory as a whole. */
 #define EAS_MAIL_MAX_MESSAGE (64 * 1024 * 1024)
 

@@ -98,3 +98,9 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 	t/mime-corpus/smime-encrypted.eml \
 	t/mime-corpus/smime-signed.eml \
 	t/mime-corpus/thunderbird-mixed.eml
+
+# Mail commands (SendMail family, ItemOperations, Search/Find,
+# ResolveRecipients, MeetingResponse) against the stack.
+MAIL_TESTS = t/50-sendmail.t
+TESTS += $(MAIL_TESTS)
+EXTRA_DIST += $(MAIL_TESTS) t/lib/mail.sh
