@@ -428,7 +428,7 @@ static apr_status_t search_mailbox(run_t *x, const eas_node_t *store, eas_wbxml_
         read_and(x->pool, query->first, q, 0);
     else
         read_and(x->pool, query, q, 0);
-    if (!q->terms->nelts && !q->after && !q->before && !q->conv)
+    if (!q->terms->nelts && !q->after && !q->before && !q->conv && !q->complex)
         q->bad = 1;     /* MS-ASCMD 2.2.3.73.2: a mailbox query needs a FreeText */
     if ((rv = run_query(x, q, &hits, &status)) != APR_SUCCESS)
         return rv;
