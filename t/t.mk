@@ -101,6 +101,6 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 
 # Mail commands (SendMail family, ItemOperations, Search/Find,
 # ResolveRecipients, MeetingResponse) against the stack.
-MAIL_TESTS = t/50-sendmail.t t/51-itemops.t t/52-search.t t/53-directory.t
+MAIL_TESTS = t/50-sendmail.t t/51-itemops.t t/52-search.t t/53-directory.t t/54-meeting.t
 TESTS += $(MAIL_TESTS)
 EXTRA_DIST += $(MAIL_TESTS) t/lib/mail.sh
