@@ -54,9 +54,23 @@ static char *ical_reply(const eas_mime_msg_t *m, const eas_mime_itip_t *r, int c
                                            utc(r->instance ? r->instance : mt->recurrence_id)));
     if (m->subject)
         icalcomponent_add_property(ev, icalproperty_new_summary(m->subject));
+    /* Optional in a REPLY, but organizers' clients match on them. */
     if (counter) {
         icalcomponent_add_property(ev, icalproperty_new_dtstart(utc(r->proposed_start)));
         icalcomponent_add_property(ev, icalproperty_new_dtend(utc(r->proposed_end)));
+    }
+    else if (mt->start) {
+        apr_time_t start = r->instance ? r->instance : mt->start;
+        apr_time_t end = start + (mt->end > mt->start ? mt->end - mt->start : 0);
+        struct icaltimetype ts = utc(start), te = utc(end);
+
+        if (mt->all_day) {
+            ts.is_date = te.is_date = 1;
+            ts.hour = ts.minute = ts.second = te.hour = te.minute = te.second = 0;
+        }
+        icalcomponent_add_property(ev, icalproperty_new_dtstart(ts));
+        if (end > start)
+            icalcomponent_add_property(ev, icalproperty_new_dtend(te));
     }
     if (r->body && *r->body)
         icalcomponent_add_property(ev, icalproperty_new_comment(r->body));

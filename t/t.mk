@@ -104,3 +104,6 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 MAIL_TESTS = t/50-sendmail.t t/51-itemops.t t/52-search.t t/53-directory.t t/54-meeting.t
 TESTS += $(MAIL_TESTS)
 EXTRA_DIST += $(MAIL_TESTS) t/lib/mail.sh
+check_PROGRAMS += t/unit/test_mailcmd
+t_unit_test_mailcmd_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_mailcmd
