@@ -1,6 +1,6 @@
 # Benchmarks: built on demand, run by `make bench`.
-.PHONY: bench bench-wbxml
-bench: bench-wbxml
+.PHONY: bench bench-wbxml bench-mime
+bench: bench-wbxml bench-mime
 
 # WBXML decode/encode throughput, libeas against libwbxml2 (libwbxml2-dev).
 EXTRA_DIST += bench/wbxml-bench.c
@@ -23,3 +23,11 @@ bench-wbxml:
 	@echo "bench-wbxml needs libwbxml2 (Debian: libwbxml2-dev)"; exit 1
 endif
 BENCH_SECONDS = 1
+
+# MIME parse + Sync item writing per message, and a 10 MB attachment.
+EXTRA_PROGRAMS += bench/mime-bench
+CLEANFILES += bench/mime-bench
+bench_mime_bench_SOURCES = bench/mime-bench.c
+bench_mime_bench_LDADD = libeas/libeas.la $(APR_LIBS)
+bench-mime: bench/mime-bench$(EXEEXT)
+	bench/mime-bench -t $(BENCH_SECONDS) $(top_srcdir)/t/mime-corpus/*.eml

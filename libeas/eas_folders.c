@@ -320,6 +320,25 @@ static apr_status_t imap_delim(eas_request_t *req, eas_imap_t *imap, apr_pool_t 
     return APR_SUCCESS;
 }
 
+/* Connects and works out the IMAP name of a mail folder called name under
+ * parent (NULL: top level).  *imap_name NULL: the name holds the hierarchy
+ * delimiter and cannot be used. */
+static apr_status_t mail_target(eas_request_t *req, const eas_folder_t *parent, const char *name,
+                                eas_imap_t **imap, const char **imap_name, char *delim)
+{
+    apr_status_t rv;
+
+    *imap_name = NULL;
+    if (imap_conn(req, req->pool, imap) != APR_SUCCESS)
+        return imap_failed(req, NULL, EAS_IMAP_TRANSIENT, "connect");
+    if ((rv = imap_delim(req, *imap, req->pool, delim)) != APR_SUCCESS)
+        return rv;
+    if (!strchr(name, *delim))
+        *imap_name = parent ? apr_psprintf(req->pool, "%s%c%s", parent->imap_name, *delim, name)
+                            : name;
+    return APR_SUCCESS;
+}
+
 static apr_status_t name_taken(eas_request_t *req, const char *parent_id, const char *name,
                                const char *except, int *taken)
 {
@@ -361,14 +380,10 @@ apr_status_t eas_folders_create(eas_request_t *req, const eas_folder_t *parent,
         eas_imap_rc_e rc;
         char delim;
 
-        if ((rv = imap_conn(req, req->pool, &imap)) != APR_SUCCESS)
-            return imap_failed(req, NULL, EAS_IMAP_TRANSIENT, "connect");
-        if ((rv = imap_delim(req, imap, req->pool, &delim)) != APR_SUCCESS)
+        if ((rv = mail_target(req, parent, name, &imap, &imap_name, &delim)) != APR_SUCCESS)
             return rv;
-        if (strchr(name, delim))
+        if (!imap_name)
             return APR_SUCCESS; /* EAS_FS_MALFORMED: the name would nest */
-        imap_name = parent ? apr_psprintf(req->pool, "%s%c%s", parent->imap_name, delim, name)
-                           : name;
         rc = eas_imap_create(imap, imap_name);
         if (rc == EAS_IMAP_EXISTS) {
             *status = EAS_FS_EXISTS;
@@ -426,15 +441,10 @@ apr_status_t eas_folders_update(eas_request_t *req, const eas_folder_t *f,
         eas_imap_rc_e rc;
         char delim;
 
-        if ((rv = imap_conn(req, req->pool, &imap)) != APR_SUCCESS)
-            return imap_failed(req, NULL, EAS_IMAP_TRANSIENT, "connect");
-        if ((rv = imap_delim(req, imap, req->pool, &delim)) != APR_SUCCESS)
+        if ((rv = mail_target(req, new_parent, name, &imap, &imap_name, &delim)) != APR_SUCCESS)
             return rv;
-        if (strchr(name, delim))
+        if (!imap_name)
             return APR_SUCCESS;
-        imap_name = new_parent ? apr_psprintf(req->pool, "%s%c%s", new_parent->imap_name, delim,
-                                              name)
-                               : name;
         if (strcmp(imap_name, f->imap_name)) {
             if (!strncmp(imap_name, f->imap_name, strlen(f->imap_name)) &&
                 imap_name[strlen(f->imap_name)] == delim) {

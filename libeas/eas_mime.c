@@ -42,11 +42,6 @@ apr_status_t eas_mime_init(void)
     return APR_SUCCESS;
 }
 
-GMimeParserOptions *mime_parser_options(void)
-{
-    return parser_options;
-}
-
 static apr_status_t unref_cleanup(void *obj)
 {
     g_object_unref(obj);
@@ -64,6 +59,32 @@ void mime_unref_on_cleanup(apr_pool_t *p, void *obj)
     apr_pool_cleanup_register(p, obj, unref_cleanup, apr_pool_cleanup_null);
 }
 
+/* GMime writes a part without content by failing an assertion (a
+ * truncated message can leave one): give such parts empty content. */
+static void fill_empty(GMimeObject *obj, int depth)
+{
+    if (!obj || depth > 64)
+        return;
+    if (GMIME_IS_MULTIPART(obj)) {
+        int i, n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+
+        for (i = 0; i < n; i++)
+            fill_empty(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), depth + 1);
+    } else if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+        if (m)
+            fill_empty(g_mime_message_get_mime_part(m), depth + 1);
+    } else if (GMIME_IS_PART(obj) && !g_mime_part_get_content(GMIME_PART(obj))) {
+        GMimeStream *s = g_mime_stream_mem_new();
+        GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+
+        g_mime_part_set_content(GMIME_PART(obj), dw);
+        g_object_unref(dw);
+        g_object_unref(s);
+    }
+}
+
 GMimeMessage *mime_parse_bytes(const char *data, apr_size_t len)
 {
     GMimeStream *s = g_mime_stream_mem_new_with_buffer(data, len);
@@ -74,12 +95,14 @@ GMimeMessage *mime_parse_bytes(const char *data, apr_size_t len)
     m = g_mime_parser_construct_message(parser, parser_options);
     g_object_unref(parser);
     g_object_unref(s);
+    if (m)
+        fill_empty(g_mime_message_get_mime_part(m), 0);
     return m;
 }
 
 /* ---- small helpers --------------------------------------------------- */
 
-const char *mime_header(apr_pool_t *p, GMimeObject *obj, const char *name)
+static const char *mime_header(apr_pool_t *p, GMimeObject *obj, const char *name)
 {
     const char *v = g_mime_object_get_header(obj, name);
 
@@ -120,7 +143,7 @@ static void addr_append(apr_pool_t *p, mime_buf_t *b, InternetAddressList *l)
     }
 }
 
-const char *mime_addr_list(apr_pool_t *p, InternetAddressList *l)
+static const char *mime_addr_list(apr_pool_t *p, InternetAddressList *l)
 {
     mime_buf_t b;
 
@@ -173,7 +196,7 @@ static const char *display_names(apr_pool_t *p, InternetAddressList *l, mime_buf
     return b->n ? mime_utf8_clean(p, mime_buf_str(b), b->n, NULL) : NULL;
 }
 
-const char *mime_strip_prefixes(apr_pool_t *p, const char *subject)
+static const char *mime_strip_prefixes(apr_pool_t *p, const char *subject)
 {
     static const char *const prefixes[] = {"re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw",
                                            "tr", "rif", "r", "ref", "odp", "ynt", NULL};
@@ -276,7 +299,7 @@ static apr_status_t buf_sink(void *baton, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
-char *mime_part_bytes(apr_pool_t *p, GMimePart *part, apr_size_t *len)
+static char *mime_part_bytes(apr_pool_t *p, GMimePart *part, apr_size_t *len)
 {
     mime_buf_t b;
 
@@ -1062,11 +1085,6 @@ static GMimeObject *resolve(GMimeMessage *msg, const char *path)
             return NULL;
     }
     return obj;
-}
-
-GMimeMessage *mime_msg_gmime(const eas_mime_msg_t *m)
-{
-    return m->priv->message;
 }
 
 GMimeObject *mime_msg_part(const eas_mime_msg_t *m, const char *path)

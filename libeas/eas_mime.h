@@ -333,7 +333,7 @@ int eas_mime_cpid(const char *charset);
 /* HTML (UTF-8) -> plain text: tags removed, entities decoded, script / style
  * / head dropped, block elements and <br> become line breaks. */
 char *eas_mime_html_to_text(apr_pool_t *p, const char *html, apr_size_t len, apr_size_t *out_len);
-/* Plain text -> HTML: escaped, line breaks kept, URLs and addresses linked. */
+/* Plain text -> HTML: escaped, line breaks and indentation kept, URLs linked. */
 char *eas_mime_text_to_html(apr_pool_t *p, const char *text, apr_size_t len, apr_size_t *out_len);
 /* Undoes RFC 3676 format=flowed. */
 char *eas_mime_unflow(apr_pool_t *p, const char *text, apr_size_t len, int delsp,

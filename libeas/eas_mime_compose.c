@@ -596,8 +596,11 @@ eas_compose_status_e eas_mime_compose(apr_pool_t *p, const eas_mime_sender_t *s,
         for (i = 0; i < c->n_forwardees; i++) {
             if (!add_rcpt(o->rcpt, apr_pstrdup(p, c->forwardees[i].email)))
                 continue;
-            internet_address_list_add(to, internet_address_mailbox_new(c->forwardees[i].name,
-                                                                       c->forwardees[i].email));
+            InternetAddress *ia = internet_address_mailbox_new(c->forwardees[i].name,
+                                                               c->forwardees[i].email);
+
+            internet_address_list_add(to, ia);
+            g_object_unref(ia);
             added++;
         }
         if (added)
@@ -620,17 +623,18 @@ eas_compose_status_e eas_mime_compose(apr_pool_t *p, const eas_mime_sender_t *s,
     if (!from_ok) {
         const char *name = s->name;
         InternetAddressList *l;
+        InternetAddress *ia;
 
         if (nfrom && s->from_policy == EAS_FROM_REJECT) {
             *why = "From is not the authenticated user";
             return EAS_COMPOSE_E_SENDAS;
         }
-        if (!name && nfrom) {
-            InternetAddress *ia = internet_address_list_get_address(from, 0);
-            name = internet_address_get_name(ia);
-        }
+        if (!name && nfrom)
+            name = internet_address_get_name(internet_address_list_get_address(from, 0));
+        ia = internet_address_mailbox_new(name, s->address);
         l = internet_address_list_new();
-        internet_address_list_add(l, internet_address_mailbox_new(name, s->address));
+        internet_address_list_add(l, ia);
+        g_object_unref(ia);
         e.from_field = addr_field(p, "From", l);
         g_object_unref(l);
     }

@@ -74,11 +74,6 @@ static const char *global_obj_id(apr_pool_t *p, const char *uid, apr_time_t inst
     }
 }
 
-const char *mime_global_obj_id(apr_pool_t *p, const char *uid)
-{
-    return global_obj_id(p, uid, 0);
-}
-
 /* ---- TIME_ZONE_INFORMATION ------------------------------------------- */
 
 typedef struct {
@@ -231,6 +226,14 @@ static void tzinfo_from_zone(icaltimezone *z, const char *name, time_t when,
  * not fit (no VTIMEZONE, RDATE lists, a change in the year asked for) go to
  * libical.
  */
+/* Seconds since 1970 as apr_time_t; 0 for instants outside 1601..9999. */
+static apr_time_t from_sec(apr_int64_t sec)
+{
+    if (sec < APR_INT64_C(-11644473600) || sec > APR_INT64_C(253402300799))
+        return 0;
+    return apr_time_from_sec(sec);
+}
+
 typedef struct {
     int std_off, dst_off;       /* seconds east of UTC */
     int has_dst;
@@ -269,8 +272,7 @@ static int observance_rule(icalproperty *rr, int hour, int minute, observance_t 
     o->rule.hour = hour;
     o->rule.minute = minute;
     o->until = icaltime_is_null_time(r.until) ? 0
-        : apr_time_from_sec((apr_time_t)icaltime_as_timet_with_zone(r.until,
-                                                                    icaltimezone_get_utc_timezone()));
+        : from_sec((apr_int64_t)icaltime_as_timet_with_zone(r.until, icaltimezone_get_utc_timezone()));
     return 1;
 }
 
@@ -291,7 +293,8 @@ static int read_observance(icalcomponent *c, observance_t *o)
     o->minute = st.minute;
     o->second = st.second;
     o->offset_to = icalproperty_get_tzoffsetto(pr);
-    if (icalcomponent_get_first_property(c, ICAL_RDATE_PROPERTY))
+    if (o->offset_to < -18 * 3600 || o->offset_to > 18 * 3600
+        || icalcomponent_get_first_property(c, ICAL_RDATE_PROPERTY))
         return 0;
     if ((pr = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY))) {
         if (icalcomponent_get_next_property(c, ICAL_RRULE_PROPERTY)
@@ -411,7 +414,7 @@ static apr_time_t zone_to_utc(const zrule_t *z, struct icaltimetype tt)
         if (in)
             off = z->dst_off;
     }
-    return apr_time_from_sec(l - off);
+    return from_sec(l - off);
 }
 
 static void tzinfo_from_rule(const zrule_t *z, const char *name, unsigned char out[EAS_TZINFO_SIZE])
@@ -456,7 +459,7 @@ static apr_time_t to_time(const conv_t *cv, struct icaltimetype tt)
     icalcomponent *vtz;
     zrule_t zr;
 
-    if (icaltime_is_null_time(tt))
+    if (icaltime_is_null_time(tt) || tt.year < 1601 || tt.year > 9999)
         return 0;
     if (!z || tt.is_date)
         z = icaltimezone_get_utc_timezone();
@@ -464,7 +467,7 @@ static apr_time_t to_time(const conv_t *cv, struct icaltimetype tt)
         && (vtz = find_vtimezone(cv->cal, icaltimezone_get_tzid(z)))
         && zone_rule(vtz, tt.year, &zr))
         return zone_to_utc(&zr, tt);
-    return apr_time_from_sec((apr_time_t)icaltime_as_timet_with_zone(tt, z));
+    return from_sec((apr_int64_t)icaltime_as_timet_with_zone(tt, z));
 }
 
 static const char *xprop(icalcomponent *ev, const char *name)
@@ -561,6 +564,25 @@ static eas_mime_recurrence_t *recurrence(apr_pool_t *p, const conv_t *cv,
     return rc;
 }
 
+/* BEGIN and END lines pair up. */
+static int well_nested(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+    int depth = 0;
+
+    while (i < len) {
+        const char *nl = memchr(s + i, '\n', len - i);
+        apr_size_t n = nl ? (apr_size_t)(nl - s) - i : len - i;
+
+        if (n >= 6 && !strncasecmp(s + i, "BEGIN:", 6))
+            depth++;
+        else if (n >= 4 && !strncasecmp(s + i, "END:", 4) && --depth < 0)
+            return 0;
+        i += n + 1;
+    }
+    return depth == 0;
+}
+
 const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr_size_t len)
 {
     icalcomponent *cal, *ev, *c, *alarm;
@@ -568,10 +590,23 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
     eas_mime_meeting_t *mt = NULL;
     struct icaltimetype start, end, rid;
     const char *s;
-    char *copy = apr_pstrmemdup(p, ics, len);
+    const char *b = NULL, *e = NULL;
+    char *copy;
     int rsvp_seen = 0, rsvp_true = 0;
+    apr_size_t i;
     conv_t cv;
 
+    /* Only a well-nested calendar: libical writes a warning to stderr for
+     * every misplaced BEGIN/END, and the server's stderr is its error log. */
+    for (i = 0; i + 13 <= len; i++) {
+        if (!b && i + 15 <= len && !strncasecmp(ics + i, "BEGIN:VCALENDAR", 15))
+            b = ics + i;
+        else if (b && !strncasecmp(ics + i, "END:VCALENDAR", 13))
+            e = ics + i + 13;
+    }
+    if (!b || !e || !well_nested(b, (apr_size_t)(e - b)))
+        return NULL;
+    copy = apr_pstrmemdup(p, b, (apr_size_t)(e - b));
     cal = icalparser_parse_string(copy);
     if (!cal)
         return NULL;
@@ -610,7 +645,13 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
     end = icalcomponent_get_dtend(ev);
     mt->all_day = start.is_date;
     mt->start = to_time(&cv, start);
+    if (!mt->start) {
+        mt = NULL;
+        goto leave;
+    }
     mt->end = icaltime_is_null_time(end) ? mt->start : to_time(&cv, end);
+    if (mt->end < mt->start)
+        mt->end = mt->start;
     if (mt->all_day && mt->end <= mt->start)
         mt->end = mt->start + apr_time_from_sec(86400);
     mt->dtstamp = to_time(&cv, icalcomponent_get_dtstamp(ev));
@@ -684,13 +725,17 @@ const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr
         && (pr = icalcomponent_get_first_property(alarm, ICAL_TRIGGER_PROPERTY))) {
         struct icaltriggertype tr = icalproperty_get_trigger(pr);
 
+        apr_int64_t mins;
+
         if (icaltime_is_null_time(tr.time)) {
-            int secs = icaldurationtype_as_int(tr.duration);
-            mt->reminder = secs <= 0 ? -secs / 60 : 0;
+            apr_int64_t secs = icaldurationtype_as_int(tr.duration);
+            mins = secs <= 0 ? -secs / 60 : 0;
         } else {
             apr_time_t at = to_time(&cv, tr.time);
-            mt->reminder = at < mt->start ? (int)(apr_time_sec(mt->start - at) / 60) : 0;
+            mins = at && at < mt->start ? apr_time_sec(mt->start - at) / 60 : 0;
         }
+        /* A year at most; anything larger is not a reminder anyone set. */
+        mt->reminder = mins > 525600 ? 525600 : (int)mins;
     }
     rid = icalcomponent_get_recurrenceid(ev);
     if (!icaltime_is_null_time(rid)) {

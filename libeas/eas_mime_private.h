@@ -32,30 +32,20 @@ const char *mime_utf8_clean(apr_pool_t *p, const char *s, apr_size_t len, apr_si
 /* Every line break (CRLF, LF, lone CR) becomes CRLF. */
 char *mime_crlf(apr_pool_t *p, const char *s, apr_size_t len, apr_size_t *out_len);
 
-/* The parser options every unit uses (set up by eas_mime_init). */
-GMimeParserOptions *mime_parser_options(void);
 /* Parses bytes into a GMimeMessage (new reference) or NULL. */
 GMimeMessage *mime_parse_bytes(const char *data, apr_size_t len);
 /* Unrefs obj when p is destroyed. */
 void mime_unref_on_cleanup(apr_pool_t *p, void *obj);
 
-/* Decoded content of a leaf part (transfer encoding undone), in p. */
-char *mime_part_bytes(apr_pool_t *p, GMimePart *part, apr_size_t *len);
 /* Decoded text of a text part as UTF-8 (charset converted, format=flowed
- * undone for text/plain); *charset gets the declared charset (may be NULL). */
+ * undone for text/plain); *charset (may be NULL) gets the charset label the
+ * part declares (in Content-Type, or in <meta> for HTML), else "us-ascii"
+ * for ASCII text, else the charset the bytes were read as. */
 char *mime_part_text(apr_pool_t *p, GMimePart *part, apr_size_t *len, const char **charset);
 
-/* A header value as GMime decoded it, made valid UTF-8; NULL when absent. */
-const char *mime_header(apr_pool_t *p, GMimeObject *obj, const char *name);
-/* '"Name" <addr>, addr' for a list (groups flattened); NULL when empty. */
-const char *mime_addr_list(apr_pool_t *p, InternetAddressList *l);
 /* Appends the bare addresses of l (groups flattened) to arr (const char *). */
 void mime_addr_collect(apr_pool_t *p, InternetAddressList *l, apr_array_header_t *arr);
-/* "Re: Re: Fwd: x" -> "x" */
-const char *mime_strip_prefixes(apr_pool_t *p, const char *subject);
 
-/* The GMime side of a parsed message. */
-GMimeMessage *mime_msg_gmime(const eas_mime_msg_t *m);
 /* The object at an IMAP section of the message, or NULL. */
 GMimeObject *mime_msg_part(const eas_mime_msg_t *m, const char *path);
 /* The text/calendar part the meeting came from, or NULL. */
@@ -71,8 +61,6 @@ void mime_ical_init(void);
 
 /* The meeting of a text/calendar body (UTF-8), or NULL when it has no usable VEVENT. */
 const eas_mime_meeting_t *mime_meeting_parse(apr_pool_t *p, const char *ics, apr_size_t len);
-/* MS-ASEMAIL 2.2.2.37 GlobalObjId (base64) for an iCalendar UID. */
-const char *mime_global_obj_id(apr_pool_t *p, const char *uid);
 
 /* The HTML inside <body> (the whole text when there is no body element). */
 const char *mime_html_inner(apr_pool_t *p, const char *html, apr_size_t len, apr_size_t *out_len);

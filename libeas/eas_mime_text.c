@@ -766,33 +766,78 @@ const char *mime_html_escape(apr_pool_t *p, const char *s)
 
 /* ---- text -> HTML ---------------------------------------------------- */
 
+static void html_escape_n(mime_buf_t *b, const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&': mime_buf_adds(b, "&amp;"); break;
+        case '<': mime_buf_adds(b, "&lt;"); break;
+        case '>': mime_buf_adds(b, "&gt;"); break;
+        case '"': mime_buf_adds(b, "&quot;"); break;
+        default: mime_buf_addc(b, s[i]);
+        }
+    }
+}
+
+/* Length of a URL starting at s (http://, https://, www.), 0 if none;
+ * punctuation that ends a sentence is not part of it. */
+static apr_size_t url_len(const char *s, apr_size_t len)
+{
+    apr_size_t n;
+
+    if (!((len > 7 && !strncasecmp(s, "http://", 7)) || (len > 8 && !strncasecmp(s, "https://", 8))
+          || (len > 4 && !strncasecmp(s, "www.", 4))))
+        return 0;
+    for (n = 0; n < len && (unsigned char)s[n] > ' ' && !strchr("<>\"", s[n]); n++)
+        ;
+    while (n && strchr(".,;:!?')]}", s[n - 1]))
+        n--;
+    return n > 8 ? n : 0;
+}
+
 char *eas_mime_text_to_html(apr_pool_t *p, const char *text, apr_size_t len, apr_size_t *out_len)
 {
-    static const char head[] = "<html><head><meta http-equiv=\"Content-Type\" "
-                               "content=\"text/html; charset=utf-8\"></head><body>";
-    static const char tail[] = "</body></html>";
-    GMimeStream *mem, *fs;
-    GMimeFilter *f;
-    GByteArray *ba;
     mime_buf_t b;
+    apr_size_t i = 0, n;
+    int line_start = 1;
 
-    mem = g_mime_stream_mem_new();
-    fs = g_mime_stream_filter_new(mem);
-    f = g_mime_filter_html_new(GMIME_FILTER_HTML_CONVERT_NL | GMIME_FILTER_HTML_CONVERT_SPACES
-                               | GMIME_FILTER_HTML_CONVERT_URLS
-                               | GMIME_FILTER_HTML_CONVERT_ADDRESSES, 0);
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(fs), f);
-    g_object_unref(f);
-    if (len)
-        g_mime_stream_write(fs, text, len);
-    g_mime_stream_flush(fs);
-    ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    mime_buf_init(&b, p, ba->len + sizeof(head) + sizeof(tail));
-    mime_buf_add(&b, head, sizeof(head) - 1);
-    mime_buf_add(&b, (const char *)ba->data, ba->len);
-    mime_buf_add(&b, tail, sizeof(tail) - 1);
-    g_object_unref(fs);
-    g_object_unref(mem);
+    mime_buf_init(&b, p, len + len / 4 + 256);
+    mime_buf_adds(&b, "<html><head><meta http-equiv=\"Content-Type\" "
+                      "content=\"text/html; charset=utf-8\"></head><body>");
+    while (i < len) {
+        char c = text[i];
+
+        if ((line_start || !apr_isalnum(text[i - 1])) && (n = url_len(text + i, len - i))) {
+            mime_buf_adds(&b, "<a href=\"");
+            if (!strncasecmp(text + i, "www.", 4))
+                mime_buf_adds(&b, "http://");
+            html_escape_n(&b, text + i, n);
+            mime_buf_adds(&b, "\">");
+            html_escape_n(&b, text + i, n);
+            mime_buf_adds(&b, "</a>");
+            i += n;
+            line_start = 0;
+            continue;
+        }
+        if (c == '\r' || c == '\n') {
+            mime_buf_adds(&b, "<br>\r\n");
+            i += (c == '\r' && i + 1 < len && text[i + 1] == '\n') ? 2 : 1;
+            line_start = 1;
+            continue;
+        }
+        /* Indentation and runs of spaces survive HTML's white space folding. */
+        if (c == ' ' && (line_start || text[i - 1] == ' '))
+            mime_buf_adds(&b, "&nbsp;");
+        else if (c == '\t')
+            mime_buf_adds(&b, "&nbsp;&nbsp;&nbsp;&nbsp;");
+        else
+            html_escape_n(&b, &c, 1);
+        line_start = 0;
+        i++;
+    }
+    mime_buf_adds(&b, "</body></html>");
     if (out_len)
         *out_len = b.n;
     return mime_buf_str(&b);

@@ -88,3 +88,5 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_cmd_meeting.c \
 	libeas/eas_mime_itip.c \
 	libeas/eas_mime_itip.h
+
+EXTRA_DIST += docs/mime.md

@@ -12,13 +12,7 @@ set -u
 : "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
 
-tap_n=0
-tap_fail=0
-ok() { # ok EXIT-STATUS DESCRIPTION
-    tap_n=$((tap_n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else
-        echo "not ok $tap_n - $2"; tap_fail=$((tap_fail + 1)); fi
-}
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib/tap.sh"
 same() { # same FILE-GOT FILE-WANT DESCRIPTION
     if cmp -s "$1" "$2"; then ok 0 "$3"; else
         ok 1 "$3"; diff "$2" "$1" | head -n 20 | sed 's/^/# /'; fi

@@ -5,19 +5,7 @@ set -u
 E="$top_builddir/tools/eas-wbxml"
 [ -x "$E" ] || { echo "Bail out! $E not built"; exit 1; }
 
-tap_n=0
-tap_fail=0
-ok() { # ok EXIT-STATUS DESCRIPTION
-    tap_n=$((tap_n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else
-        echo "not ok $tap_n - $2"; tap_fail=$((tap_fail + 1)); fi
-}
-is() { # is GOT WANT DESCRIPTION
-    tap_n=$((tap_n + 1))
-    if [ "$1" = "$2" ]; then echo "ok $tap_n - $3"; else
-        echo "not ok $tap_n - $3"; echo "#   got '$1'"; echo "#   expected '$2'"
-        tap_fail=$((tap_fail + 1)); fi
-}
+. "${top_srcdir:-$(dirname "$0")/..}/t/lib/tap.sh"
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/eas-wbxml.XXXXXX")
 trap 'rm -rf "$T"' EXIT INT TERM

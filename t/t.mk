@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = \
 	export top_builddir top_srcdir HTTPD_BIN;
 
 noinst_HEADERS += t/tap.h
-EXTRA_DIST += t/lib/stack.sh
+EXTRA_DIST += t/lib/stack.sh t/lib/tap.sh
 
 TESTS += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
 EXTRA_DIST += t/01-httpd-options.t t/04-stack-mail.t t/05-log-numbers.t
@@ -93,6 +93,7 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 	t/mime-corpus/nested-rfc822.eml \
 	t/mime-corpus/outlook-cancel.eml \
 	t/mime-corpus/outlook-cp1252.eml \
+	t/mime-corpus/outlook-mac-related.eml \
 	t/mime-corpus/plain-ascii.eml \
 	t/mime-corpus/shift-jis.eml \
 	t/mime-corpus/smime-encrypted.eml \

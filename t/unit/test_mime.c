@@ -361,6 +361,20 @@ static void test_attachments(void)
        "streamed to a sink");
     ok(eas_mime_part_write(m, "2", fail_sink, NULL) == APR_EGENERAL, "a sink error stops the stream");
 
+    /* multipart/alternative inside multipart/mixed inside multipart/related. */
+    m = parse("outlook-mac-related.eml");
+    ok(!strncmp(m->text, "Hi Anna,\r\n\r\nthe floor plan is attached", 37), "related/mixed/alt: plain body");
+    ok(m->html && strstr(m->html, "cid:logo001@corp.example.com"), "related/mixed/alt: HTML body");
+    is_int(m->attachments->nelts, 2, "related/mixed/alt: pdf and logo");
+    is_str(att(m, 0)->path, "1.2", "related/mixed/alt: pdf at 1.2");
+    is_int(att(m, 0)->is_inline, 0, "related/mixed/alt: pdf not inline");
+    is_str(att(m, 1)->path, "2", "related/mixed/alt: logo at 2");
+    is_int(att(m, 1)->is_inline, 1, "related/mixed/alt: logo inline");
+    is_str(att(m, 1)->content_location, "logo.png", "related/mixed/alt: ContentLocation");
+    ok(eas_mime_part_get(pool, m, "1.1.2", &data, &len) == APR_SUCCESS && !strncmp(data, "<html>", 6),
+       "related/mixed/alt: html at 1.1.2");
+    is_int(m->conversation_index_len, 5, "Thread-Index without reply blocks");
+
     m = parse("nested-rfc822.eml");
     is_int(m->attachments->nelts, 1, "nested: the message is one attachment");
     is_int(att(m, 0)->method, 5, "nested: Method 5 embedded message");
@@ -1000,8 +1014,13 @@ static void test_text(void)
 
     s = "a <b> & c\nhttp://x.example/";
     s = eas_mime_text_to_html(pool, s, strlen(s), &n);
-    ok(strstr(s, "a &lt;b&gt; &amp; c<br>") && strstr(s, "<a href=\"http://x.example/\">"),
+    ok(strstr(s, "a &lt;b&gt; &amp; c<br>") && strstr(s, "<a href=\"http://x.example/\">http://x.example/</a>"),
        "text -> html: escaped, <br>, linked");
+    s = "  see www.x.example, or https://y.example/a?b=1&c=2).\nmailhttp://no";
+    s = eas_mime_text_to_html(pool, s, strlen(s), &n);
+    ok(strstr(s, "<body>&nbsp;&nbsp;see <a href=\"http://www.x.example\">www.x.example</a>, or "
+                 "<a href=\"https://y.example/a?b=1&amp;c=2\">https://y.example/a?b=1&amp;c=2</a>).<br>")
+       && strstr(s, "mailhttp://no</body>"), "text -> html: indentation, URL ends, word boundary");
 
     s = unflow("one \r\ntwo\r\n> q1 \r\n> q2\r\n-- \r\nsig\r\n", 0);
     is_str(s, "one two\r\n> q1 q2\r\n-- \r\nsig", "unflow: soft breaks, quotes, sig separator");
