@@ -517,7 +517,6 @@ apr_status_t eas_cmd_search(eas_request_t *req)
     const char *name = eas_node_child_text(store, EAS_Search_Name);
     eas_wbxml_writer_t *w;
     run_t x = {req, req->pool, NULL};
-    apr_pool_t *sp;
     apr_status_t rv = APR_SUCCESS;
 
     /* Collected in a writer of its own: a backend failing halfway must
@@ -531,8 +530,6 @@ apr_status_t eas_cmd_search(eas_request_t *req)
     eas_wbxml_textf(w, EAS_Search_Status, "%d", ST_OK);
     eas_wbxml_start(w, EAS_Search_Response);
     eas_wbxml_start(w, EAS_Search_Store);
-    apr_pool_create(&sp, req->pool);
-    x.pool = sp;
     if (!strcasecmp(name, "Mailbox"))
         rv = search_mailbox(&x, store, w);
     else if (!strcasecmp(name, "GAL"))
