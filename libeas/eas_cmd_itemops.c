@@ -241,7 +241,6 @@ static apr_status_t fetch_item(ctx_t *x, eas_mailid_kind_e kind, const char *id,
     eas_mime_msg_t *msg;
     eas_imap_rc_e rc;
     apr_status_t rv;
-    apr_uint32_t v = 0;
 
     if ((rv = eas_mailitem_lookup(req, kind, id, &it)) != APR_SUCCESS)
         return rv;
@@ -267,14 +266,6 @@ static apr_status_t fetch_item(ctx_t *x, eas_mailid_kind_e kind, const char *id,
         fetch_status(x, IO_SERVER, id_tag, id);
         return APR_SUCCESS;
     }
-    /* FileReferences carry the UIDVALIDITY, which a ServerId leaves out. */
-    v = it->uidvalidity;
-    if (!v) {
-        eas_imap_status_t s;
-        if ((rc = eas_mail_status(x->imap, it->folder->imap_name, &s)) != EAS_IMAP_OK)
-            return eas_mail_imap_failed(req, x->imap, rc, "STATUS");
-        v = s.uidvalidity;
-    }
 
     eas_wbxml_textf(x->w, EAS_ItemOperations_Status, "%d", IO_OK);
     if (kind == EAS_MAILID_SERVERID)
@@ -285,7 +276,9 @@ static apr_status_t fetch_item(ctx_t *x, eas_mailid_kind_e kind, const char *id,
     memset(&o, 0, sizeof(o));
     o.version = req->version;
     o.user_address = req->user->email;
-    o.file_ref_prefix = eas_mailid_fileref_prefix(x->pool, it->folder->id, v, it->uid);
+    /* the fetch filled in the UIDVALIDITY a ServerId leaves out */
+    o.file_ref_prefix = eas_mailid_fileref_prefix(x->pool, it->folder->id, it->uidvalidity,
+                                                  it->uid);
     if (x->multipart) {
         o.multipart = body_part;
         o.multipart_baton = x;

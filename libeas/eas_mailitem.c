@@ -162,19 +162,22 @@ eas_imap_rc_e eas_mail_status(eas_imap_t *c, const char *mailbox, eas_imap_statu
 /* A connection from the pool may have the mailbox selected since an
  * earlier request and not have heard of newer messages yet: select it
  * again (read-only), which also checks the UIDVALIDITY. */
-static eas_imap_rc_e reselect(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p)
+static eas_imap_rc_e reselect(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *p)
 {
     eas_imap_selected_t *sel;
     eas_imap_rc_e rc = eas_imap_select(c, it->folder->imap_name, 1, NULL, 0, p, &sel);
 
     if (rc == EAS_IMAP_TRANSIENT)   /* a dead pooled connection: once more */
         rc = eas_imap_select(c, it->folder->imap_name, 1, NULL, 0, p, &sel);
-    if (rc == EAS_IMAP_OK && it->uidvalidity && sel->uidvalidity != it->uidvalidity)
+    if (rc != EAS_IMAP_OK)
+        return rc;
+    if (it->uidvalidity && sel->uidvalidity != it->uidvalidity)
         return EAS_IMAP_NO_MESSAGE;
-    return rc;
+    it->uidvalidity = sel->uidvalidity;
+    return EAS_IMAP_OK;
 }
 
-eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p,
+eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *p,
                                      eas_imap_msg_t **meta, const char **data,
                                      apr_size_t *len)
 {
@@ -197,7 +200,7 @@ eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, const eas_mailitem_t *it, ap
                                EAS_MAIL_MAX_MESSAGE, p, data, len);
 }
 
-eas_imap_rc_e eas_mailitem_fetch(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p,
+eas_imap_rc_e eas_mailitem_fetch(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *p,
                                  eas_imap_msg_t **meta, eas_mime_msg_t **msg)
 {
     const char *data;
@@ -378,7 +381,7 @@ static void part_header(apr_pool_t *p, const char *hdr, apr_size_t len, eas_mail
     g_object_unref(obj);
 }
 
-eas_imap_rc_e eas_mailitem_part(eas_imap_t *c, const eas_mailitem_t *it, apr_off_t lo,
+eas_imap_rc_e eas_mailitem_part(eas_imap_t *c, eas_mailitem_t *it, apr_off_t lo,
                                 apr_off_t hi, apr_pool_t *p, eas_mail_part_t **out)
 {
     const char *mbox = it->folder->imap_name, *hdr;

@@ -74,12 +74,13 @@ eas_imap_rc_e eas_mail_status(eas_imap_t *c, const char *mailbox, eas_imap_statu
 #define EAS_MAIL_MAX_MESSAGE (64 * 1024 * 1024)
 
 /* The message's flags, INTERNALDATE and size (*meta) and its bytes.
- * NO_MESSAGE when it is gone (or the UIDVALIDITY changed). */
-eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p,
+ * NO_MESSAGE when it is gone (or the UIDVALIDITY changed); an item
+ * without one gets the mailbox's UIDVALIDITY. */
+eas_imap_rc_e eas_mailitem_fetch_raw(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *p,
                                      eas_imap_msg_t **meta, const char **data,
                                      apr_size_t *len);
 /* The same, parsed (eas_mime_parse). */
-eas_imap_rc_e eas_mailitem_fetch(eas_imap_t *c, const eas_mailitem_t *it, apr_pool_t *p,
+eas_imap_rc_e eas_mailitem_fetch(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *p,
                                  eas_imap_msg_t **meta, eas_mime_msg_t **msg);
 
 /* What IMAP says about a message, for eas_mime_write: \Seen, \Flagged,
@@ -106,7 +107,7 @@ typedef struct eas_mail_part_t {
 /* Fetches the part it->part and decodes it while it streams in, keeping
  * the decoded bytes lo..hi (inclusive; hi < 0: to the end).  NO_MESSAGE
  * when there is no such part, or it is a multipart. */
-eas_imap_rc_e eas_mailitem_part(eas_imap_t *c, const eas_mailitem_t *it, apr_off_t lo,
+eas_imap_rc_e eas_mailitem_part(eas_imap_t *c, eas_mailitem_t *it, apr_off_t lo,
                                 apr_off_t hi, apr_pool_t *p, eas_mail_part_t **part);
 
 #endif

@@ -132,7 +132,7 @@ for i in 1 2; do
         "References: <root-1@example.test>" "" "reply $i" >"$T/r$i.eml"
     curl -sS -u user1:"$(user_pass user1)" "$IMAP_URL/INBOX" -T "$T/r$i.eml"
 done
-conv=$(printf 'root-1@example.test' | md5sum | cut -d' ' -f1 | xxd -r -p | base64)
+conv=$(printf 'root-1@example.test' | md5sum | cut -d' ' -f1 | unhex | base64)
 imap user1 "" -X 'CREATE "Archive"' >/dev/null
 foldersync user1 dev1 0 >/dev/null
 archive=$(sql "SELECT f.id FROM eas.folders f JOIN eas.users u ON u.id = f.user_id WHERE u.login = 'user1' AND f.imap_name = 'Archive' AND NOT f.deleted")

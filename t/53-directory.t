@@ -5,6 +5,7 @@
 # distribution lists), availability, ambiguity.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib/stack.sh"
 . "$top_srcdir/t/lib/eas.sh"
+. "$top_srcdir/t/lib/mail.sh"
 stack_start
 T=$STACK_T
 
@@ -17,7 +18,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/k1" -out "$T/valid.pem" -d
 openssl req -new -newkey rsa:2048 -nodes -keyout "$T/k2" -out "$T/old.csr" -subj "/CN=Old Chris" 2>/dev/null
 openssl ca -batch -config "$T/ca/ca.cnf" -selfsign -keyfile "$T/k2" -in "$T/old.csr" \
     -out "$T/old.pem" -startdate 20200101000000Z -enddate 20200201000000Z >/dev/null 2>&1
-der_hex() { openssl x509 -in "$1" -outform DER | xxd -p | tr -d '\n'; }
+der_hex() { openssl x509 -in "$1" -outform DER | od -An -tx1 -v | tr -d ' \n'; }
 valid_b64=$(openssl x509 -in "$T/valid.pem" -outform DER | base64 -w0)
 [ -n "$valid_b64" ] && [ -s "$T/old.pem" ]; ok $? "test certificates made"
 
@@ -61,7 +62,7 @@ gal "100%_"
 is "$(xget Total)" 0 "LIKE wildcards in the query are plain characters"
 gal chris "<Range>0-9</Range><Picture><MaxSize>1000</MaxSize><MaxPictures>1</MaxPictures></Picture>"
 is "$(xget Status 3)" 1 "a picture for the first entry"
-is "$(xget Data | tr -d ' \n')" "$(echo "$png" | xxd -r -p | base64 -w0)" "with the stored bytes"
+is "$(xget Data | tr -d ' \n')" "$(echo "$png" | unhex | base64 -w0)" "with the stored bytes"
 is "$(xget Status 4)" 173 "none for an entry without one"
 gal chris "<Range>0-9</Range><Picture><MaxSize>10</MaxSize></Picture>"
 is "$(xget Status 3)" 174 "too large for MaxSize: Status 174"

@@ -23,6 +23,9 @@ message() { imap "$1" "$2;UID=$3"; }
 # flags USER MAILBOX UID
 flags() { imap "$1" "$2" -X "UID FETCH $3 FLAGS" | sed -n 's/.*FLAGS (\(.*\)).*/\1/p'; }
 
+# unhex: hex digits on stdin -> the bytes.
+unhex() { perl -e 'local $/; my $h = <STDIN>; $h =~ s/\s//g; print pack("H*", $h)'; }
+
 # mime LINE...: the lines as a CRLF message, base64 (for ComposeMail:Mime).
 mime() { printf '%s\r\n' "$@" | base64 -w0; }
 
