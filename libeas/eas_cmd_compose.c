@@ -246,6 +246,9 @@ static apr_status_t compose(eas_request_t *req, eas_compose_kind_e kind)
 
     memset(&cr, 0, sizeof(cr));
     cr.kind = cr.c.kind = kind;
+    /* MS-ASCMD 2.2.2: WBXML where 12.x wants the message is InvalidContent */
+    if (req->mime_body && req->body_len >= 2 && req->body[0] == 0x03 && req->body[1] == 0x01)
+        return fail(req, EAS_STATUS_INVALID_CONTENT, "a WBXML body where MIME is expected");
     if (!read_request(req, &cr))
         return fail(req, req->mime_body ? EAS_STATUS_INVALID_MIME : EAS_STATUS_INVALID_XML,
                     "no message in the request");

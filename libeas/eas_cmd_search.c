@@ -88,6 +88,27 @@ static void read_compare(const eas_node_t *n, query_t *q)
         q->before = !q->before || q->before > t ? t : q->before;
 }
 
+/* <EqualTo><airsync:CollectionId/><Value>5</Value></EqualTo> names a
+ * folder; with email:From, To or Subject the value is searched for in
+ * that field (IMAP matches substrings, which includes equality). */
+static void read_equal(apr_pool_t *p, const eas_node_t *n, query_t *q)
+{
+    const char *v = eas_node_child_text(n, EAS_Search_Value);
+
+    if (!v || !*v)
+        q->bad = 1;
+    else if (eas_node_child(n, EAS_AirSync_CollectionId))
+        APR_ARRAY_PUSH(q->folder_ids, const char *) = v;
+    else if (eas_node_child(n, EAS_Email_From))
+        add_words(p, q, F_FROM, v);
+    else if (eas_node_child(n, EAS_Email_To))
+        add_words(p, q, F_TO, v);
+    else if (eas_node_child(n, EAS_Email_Subject))
+        add_words(p, q, F_SUBJECT, v);
+    else
+        q->complex = 1;
+}
+
 static void read_and(apr_pool_t *p, const eas_node_t *n, query_t *q, int depth)
 {
     const eas_node_t *c;
@@ -117,11 +138,14 @@ static void read_and(apr_pool_t *p, const eas_node_t *n, query_t *q, int depth)
                 q->bad = 1;
             q->conv = (const unsigned char *)c->text;
             break;
+        case EAS_Search_EqualTo:
+            read_equal(p, c, q);
+            break;
         case EAS_Search_And:
             read_and(p, c, q, depth + 1);
             break;
         default:
-            q->complex = 1;  /* Or, EqualTo: not offered */
+            q->complex = 1;  /* Or, and anything else: not offered */
             break;
         }
     }

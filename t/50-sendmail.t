@@ -55,6 +55,9 @@ code=$(EAS_QUERY_EXTRA="&SaveInSent=T" eas_raw SendMail user1 dev1 12.1 "$STACK_
 is "$code" 200 "12.1 SendMail with a MIME body: 200"
 imap_wait_count user2 INBOX 4; ok $? "and it is delivered"
 is "$(imap_count user1 Sent)" 2 "SaveInSent=T keeps a copy"
+"$EAS_WBXML" encode >"$STACK_T/wb12" <<<"<SendMail xmlns=\"ComposeMail:\"><ClientId>x</ClientId><Mime>$m</Mime></SendMail>"
+code=$(eas_raw SendMail user1 dev1 12.1 "$STACK_T/wb12" -H 'Content-Type: application/vnd.ms-sync.wbxml')
+is "$code" 400 "12.1 SendMail with a WBXML body: 400 (InvalidContent)"
 code=$(eas_raw SendMail user1 dev1 12.1 "$STACK_T/m12" -H 'Content-Type: message/rfc822')
 is "$code" 200 "without SaveInSent"
 imap_wait_count user2 INBOX 5
