@@ -247,9 +247,10 @@ static apr_status_t fetch_item(ctx_t *x, eas_mailid_kind_e kind, const char *id,
     if (it && kind == EAS_MAILID_SERVERID && collection && strcmp(collection, it->folder->id))
         it = NULL;
     if (!it) {
+        eas_wbxml_textf(x->w, EAS_ItemOperations_Status, "%d", IO_NOT_FOUND);
         if (kind == EAS_MAILID_SERVERID && collection)
             eas_wbxml_text(x->w, EAS_AirSync_CollectionId, collection);
-        fetch_status(x, IO_NOT_FOUND, id_tag, id);
+        eas_wbxml_text(x->w, id_tag, id);
         return APR_SUCCESS;
     }
     if ((rv = imap(x)) != APR_SUCCESS)
