@@ -77,6 +77,18 @@ like "$reply" 'In-Reply-To: <' "it is threaded (In-Reply-To)"
 like "$(flags user2 INBOX "$orig_uid")" 'Answered' "the original is marked \\Answered"
 is "$(imap_count user2 Sent)" 1 "the reply is in user2's Sent"
 
+# 12.1: the original named in the query
+printf 'From: user2@example.test\r\nTo: user1@example.test\r\nSubject: Re: legacy reply\r\n\r\nold-style answer\r\n' >"$STACK_T/r12"
+n1=$(imap_count user1 INBOX)
+code=$(EAS_QUERY_EXTRA="&ItemId=$inbox2:$orig_uid&CollectionId=$inbox2" eas_raw SmartReply user2 dev2 12.1 \
+    "$STACK_T/r12" -H 'Content-Type: message/rfc822')
+is "$code" 200 "12.1 SmartReply with ItemId and CollectionId in the query"
+imap_wait_count user1 INBOX $((n1 + 1))
+like "$(message user1 INBOX "$(uid_of user1 INBOX "Re: legacy reply")")" '> Hello two' "quotes the original too"
+code=$(EAS_QUERY_EXTRA="&ItemId=$inbox2:$orig_uid&CollectionId=$inbox1" eas_raw SmartReply user2 dev2 12.1 \
+    "$STACK_T/r12" -H 'Content-Type: message/rfc822')
+is "$code" 500 "12.1: an ItemId that is not in that CollectionId is an error (HTTP 500)"
+
 eas SmartReply user2 dev2 <<<"<SmartReply xmlns=\"ComposeMail:\"><ClientId>r-2</ClientId><Source><FolderId>$inbox2</FolderId><ItemId>$inbox2:99999</ItemId></Source><Mime>$m</Mime></SmartReply>"
 is "$(xget Status)" 150 "SmartReply to a message that is not there: Status 150"
 eas SmartReply user2 dev2 <<<"<SmartReply xmlns=\"ComposeMail:\"><ClientId>r-3</ClientId><Source><FolderId>$inbox1</FolderId><ItemId>$inbox1:1</ItemId></Source><Mime>$m</Mime></SmartReply>"
