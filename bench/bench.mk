@@ -1,6 +1,6 @@
 # Benchmarks: built on demand, run by `make bench`.
-.PHONY: bench bench-wbxml bench-mime
-bench: bench-wbxml bench-mime
+.PHONY: bench bench-wbxml bench-mime bench-sync
+bench: bench-wbxml bench-mime bench-sync
 
 # WBXML decode/encode throughput, libeas against libwbxml2 (libwbxml2-dev).
 EXTRA_DIST += bench/wbxml-bench.c
@@ -31,3 +31,11 @@ bench_mime_bench_SOURCES = bench/mime-bench.c
 bench_mime_bench_LDADD = libeas/libeas.la $(APR_LIBS)
 bench-mime: bench/mime-bench$(EXEEXT)
 	bench/mime-bench -t $(BENCH_SECONDS) $(top_srcdir)/t/mime-corpus/*.eml
+
+# Sync engine on a local eas-stack: initial syncs of 10,000 contacts and
+# 5,000 events, incremental Syncs in 1k/10k/100k-item collections
+# (BENCH_SYNC_ARGS=--quick: a tenth of that).
+EXTRA_DIST += bench/sync-bench.sh
+bench-sync: all tools/eas-wbxml$(EXEEXT)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	    $(SHELL) $(top_srcdir)/bench/sync-bench.sh $(BENCH_SYNC_ARGS)

@@ -285,7 +285,7 @@ static apr_status_t fetch_item(ctx_t *x, eas_mailid_kind_e kind, const char *id,
         o.multipart_baton = x;
     }
     eas_mime_options_read(x->pool, opts, &o);
-    eas_mail_state(x->pool, meta, &st);
+    eas_mailitem_state(x->pool, meta, &st);
     rv = eas_mime_write(x->pool, msg, &st, &o, x->w);
     eas_wbxml_end(x->w);
     return rv;

@@ -487,7 +487,7 @@ static apr_status_t search_mailbox(run_t *x, const eas_node_t *store, eas_wbxml_
         o.file_ref_prefix = eas_mailid_fileref_prefix(x->pool, h->folder->id, h->uidvalidity,
                                                       h->uid);
         eas_mime_options_read(x->pool, opts, &o);
-        eas_mail_state(x->pool, meta, &st);
+        eas_mailitem_state(x->pool, meta, &st);
         if ((rv = eas_mime_write(x->pool, msg, &st, &o, w)) != APR_SUCCESS)
             return rv;
         eas_wbxml_end(w);

@@ -19,6 +19,10 @@ eas_cmd_fn eas_cmd_foldersync;
 eas_cmd_fn eas_cmd_foldercreate;
 eas_cmd_fn eas_cmd_folderdelete;
 eas_cmd_fn eas_cmd_folderupdate;
+eas_cmd_fn eas_cmd_sync;
+eas_cmd_fn eas_cmd_getitemestimate;
+eas_cmd_fn eas_cmd_moveitems;
+eas_cmd_fn eas_cmd_ping;
 eas_cmd_fn eas_cmd_sendmail;       /* eas_cmd_compose.c */
 eas_cmd_fn eas_cmd_smartreply;
 eas_cmd_fn eas_cmd_smartforward;

@@ -155,6 +155,40 @@ apr_status_t eas_db_commit(eas_db_t *db)
     return APR_SUCCESS;
 }
 
+static apr_status_t savepoint_cmd(eas_db_t *db, const char *verb, const char *name)
+{
+    char sql[96];   /* not from db->pool: that lives as long as the connection */
+    int n, rc;
+
+    apr_snprintf(sql, sizeof(sql), "%s%s", verb, name);
+    rc = apr_dbd_query(db->driver, db->handle, &n, sql);
+    return rc ? fail(db, rc, sql) : APR_SUCCESS;
+}
+
+apr_status_t eas_db_savepoint(eas_db_t *db, const char *name)
+{
+    if (!db->in_txn || db->failed)
+        return APR_EGENERAL;
+    return savepoint_cmd(db, "SAVEPOINT ", name);
+}
+
+apr_status_t eas_db_release(eas_db_t *db, const char *name)
+{
+    if (!db->in_txn || db->failed)
+        return APR_EGENERAL;
+    return savepoint_cmd(db, "RELEASE SAVEPOINT ", name);
+}
+
+apr_status_t eas_db_rollback_to(eas_db_t *db, const char *name)
+{
+    if (!db->in_txn)
+        return APR_EGENERAL;
+    /* report a failure of this, not the one being undone */
+    db->failed = 0;
+    db->error = NULL;
+    return savepoint_cmd(db, "ROLLBACK TO SAVEPOINT ", name);
+}
+
 static apr_status_t rollback_cleanup(void *data)
 {
     eas_db_rollback(data);

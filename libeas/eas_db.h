@@ -55,6 +55,16 @@ apr_status_t eas_db_begin(eas_db_t *db);
 /* COMMIT when nothing failed, otherwise ROLLBACK and APR_EGENERAL. */
 apr_status_t eas_db_commit(eas_db_t *db);
 void eas_db_rollback(eas_db_t *db);
+/* Savepoints inside the open transaction, so that one item or one
+ * collection that fails (a value the database refuses, a backend that is
+ * down) can be undone without failing the request: eas_db_savepoint()
+ * before the work, then eas_db_release() on success or eas_db_rollback_to()
+ * and eas_db_release() on failure; rolling back also clears the failure
+ * state.  name is a plain SQL identifier (a constant); savepoints with
+ * different names nest. */
+apr_status_t eas_db_savepoint(eas_db_t *db, const char *name);
+apr_status_t eas_db_release(eas_db_t *db, const char *name);
+apr_status_t eas_db_rollback_to(eas_db_t *db, const char *name);
 /* Registers on p a cleanup that rolls back a transaction left open. */
 void eas_db_rollback_on_cleanup(eas_db_t *db, apr_pool_t *p);
 

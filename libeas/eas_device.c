@@ -54,7 +54,7 @@ static const char *const touch_sql =
     "UPDATE eas.devices d SET last_seen = now(), device_type = %s, "
     " user_agent = coalesce(%s, d.user_agent), protocol_version = %s, last_command = %s, "
     " budget_used = CASE WHEN d.budget_window <= now() - make_interval(secs => %s::int) "
-    "               THEN 1 ELSE d.budget_used + 1 END, "
+    "               THEN %s::int ELSE d.budget_used + %s::int END, "
     " budget_window = CASE WHEN d.budget_window <= now() - make_interval(secs => %s::int) "
     "               THEN now() ELSE d.budget_window END "
     "WHERE d.user_id = %s::bigint AND d.device_id = %s "
@@ -79,6 +79,8 @@ apr_status_t eas_device_touch(eas_request_t *req, eas_device_touch_t *touch)
     const char *window = apr_itoa(req->pool, req->cfg->budget_window > 0
                                                  ? req->cfg->budget_window : 60);
     const char *version = eas_version_str(req->version);
+    /* A waiting request run again is still the one request the device made. */
+    const char *charge = req->rerun ? "0" : "1";
     int attempt;
 
     if ((rv = load_user(req)) != APR_SUCCESS)
@@ -86,7 +88,8 @@ apr_status_t eas_device_touch(eas_request_t *req, eas_device_touch_t *touch)
     for (attempt = 0; attempt < 2; attempt++) {
         rv = eas_db_select(req->db, req->pool, &rows, touch_sql,
                            EAS_DB_ARGS(req->q.device_type, req->user_agent, version,
-                                       req->q.cmd_name, window, window, req->user->id,
+                                       req->q.cmd_name, window, charge, charge, window,
+                                       req->user->id,
                                        req->q.device_id, req->login,
                                        req->cfg->default_access));
         if (rv != APR_SUCCESS || rows->nrows == 1 || attempt)

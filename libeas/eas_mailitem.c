@@ -216,7 +216,7 @@ eas_imap_rc_e eas_mailitem_fetch(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *
     return EAS_IMAP_OK;
 }
 
-void eas_mail_state(apr_pool_t *p, const eas_imap_msg_t *meta, eas_mime_state_t *st)
+void eas_mailitem_state(apr_pool_t *p, const eas_imap_msg_t *meta, eas_mime_state_t *st)
 {
     const char **cats;
     int i, n = 0;

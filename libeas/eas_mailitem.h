@@ -85,7 +85,7 @@ eas_imap_rc_e eas_mailitem_fetch(eas_imap_t *c, eas_mailitem_t *it, apr_pool_t *
 
 /* What IMAP says about a message, for eas_mime_write: \Seen, \Flagged,
  * \Answered, $Forwarded, and the other keywords as categories. */
-void eas_mail_state(apr_pool_t *p, const eas_imap_msg_t *meta, eas_mime_state_t *st);
+void eas_mailitem_state(apr_pool_t *p, const eas_imap_msg_t *meta, eas_mime_state_t *st);
 
 /* The user's mail folder of a default type (EAS_FOLDER_SENT, ...), looking
  * at IMAP once when the user has none yet; *f NULL when there is none. */

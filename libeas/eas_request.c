@@ -12,8 +12,10 @@
 
 #include "eas_commands.h"
 #include "eas_device.h"
+#include "eas_health.h"
 #include "eas_login.h"
 #include "eas_provision.h"
+#include "eas_push.h"
 #include "eas_status.h"
 
 enum {
@@ -33,6 +35,10 @@ typedef struct {
 } cmd_entry_t;
 
 static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
+    [EAS_CMD_SYNC] = {eas_cmd_sync, EAS_AirSync_Sync, EAS_AirSync_Status, F_BODY_OPT},
+    [EAS_CMD_GETITEMESTIMATE] = {eas_cmd_getitemestimate, EAS_GetItemEstimate_GetItemEstimate,
+                                 EAS_GetItemEstimate_Status, F_BODY},
+    [EAS_CMD_MOVEITEMS] = {eas_cmd_moveitems, EAS_Move_MoveItems, EAS_Move_Status, F_BODY},
     [EAS_CMD_PROVISION] = {eas_cmd_provision, EAS_Provision_Provision, EAS_Provision_Status,
                            F_BODY | F_NO_PROVCHECK},
     [EAS_CMD_SETTINGS] = {eas_cmd_settings, EAS_Settings_Settings, EAS_Settings_Status, F_BODY},
@@ -44,6 +50,7 @@ static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
                               EAS_FolderHierarchy_Status, F_BODY},
     [EAS_CMD_FOLDERUPDATE] = {eas_cmd_folderupdate, EAS_FolderHierarchy_FolderUpdate,
                               EAS_FolderHierarchy_Status, F_BODY},
+    [EAS_CMD_PING] = {eas_cmd_ping, EAS_Ping_Ping, EAS_Ping_Status, F_BODY_OPT},
     [EAS_CMD_SENDMAIL] = {eas_cmd_sendmail, EAS_ComposeMail_SendMail, EAS_ComposeMail_Status,
                           F_BODY | F_MIME_12},
     [EAS_CMD_SMARTREPLY] = {eas_cmd_smartreply, EAS_ComposeMail_SmartReply,
@@ -263,7 +270,7 @@ static int throttle(eas_request_t *req, const eas_device_touch_t *t)
     return 1;
 }
 
-void eas_request_process(eas_request_t *req)
+static void process(eas_request_t *req)
 {
     const cmd_entry_t *entry = NULL;
     eas_device_touch_t touch;
@@ -315,6 +322,11 @@ void eas_request_process(eas_request_t *req)
         return;
     }
 
+    /* One live Ping or Sync per device: this one ends any older one. */
+    if ((req->q.cmd == EAS_CMD_PING || req->q.cmd == EAS_CMD_SYNC) && !req->rerun &&
+        (rv = eas_push_claim(req)) != APR_SUCCESS)
+        goto server_error;
+
     rv = entry->fn(req);
     if (rv == APR_SUCCESS && (rv = eas_db_commit(req->db)) == APR_SUCCESS)
         return;
@@ -334,4 +346,10 @@ server_error:
            req->db->error ? apr_pstrcat(req->pool, "server error: ", req->db->error, NULL)
                           : "server error");
     eas_device_error(req, "500", req->status_note);
+}
+
+void eas_request_process(eas_request_t *req)
+{
+    process(req);
+    eas_health_record(req);
 }

@@ -152,8 +152,14 @@ struct eas_request_t {
     int wait_seconds;
     apr_array_header_t *wait_folders;   /* eas.folders.id (const char *) */
     apr_array_header_t *wait_mailboxes; /* IMAP names of the mail folders among them */
+    /* What the command saw of each of wait_mailboxes (eas_mail_state()),
+     * parallel to it: a mail watcher that sees another state wakes it. */
+    apr_array_header_t *wait_mail_states;
     int rerun;
     int wait_expired;
+    /* The device's push generation this Ping or Sync holds (eas_push.h);
+     * set by the first run, handed to every re-run by the glue. */
+    const char *push_gen;
 };
 
 /* Runs the request; afterwards http_status, headers_out and the body tell

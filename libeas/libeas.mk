@@ -1,5 +1,13 @@
-# libeas: the protocol core, no httpd dependency.
+# libeas: the protocol core, no httpd dependency.  Installed as a shared
+# library, or (--disable-shared-libeas) a convenience library linked into
+# mod_eas.so and the tools.
+if SHARED_LIBEAS
 lib_LTLIBRARIES += libeas/libeas.la
+# C:R:A — bump per libtool's rules when the exported interface changes.
+libeas_libeas_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^eas_'
+else
+noinst_LTLIBRARIES += libeas/libeas.la
+endif
 libeas_libeas_la_SOURCES = \
 	libeas/eas_log.c
 libeas_libeas_la_SOURCES += \
@@ -15,8 +23,6 @@ libeas_libeas_la_CPPFLAGS = $(AM_CPPFLAGS) $(XML_CFLAGS) $(CURL_CFLAGS) $(PQ_CFL
 	$(OPENSSL_CFLAGS) $(GMIME_CFLAGS) $(ICAL_CFLAGS) $(ICU_CFLAGS)
 libeas_libeas_la_LIBADD = $(APR_LIBS) $(XML_LIBS) $(CURL_LIBS) $(PQ_LIBS) \
 	$(OPENSSL_LIBS) $(GMIME_LIBS) $(ICAL_LIBS) $(ICU_LIBS)
-# C:R:A — bump per libtool's rules when the exported interface changes.
-libeas_libeas_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^eas_'
 pkginclude_HEADERS += libeas/eas_imap.h libeas/eas_smtp.h
 pkginclude_HEADERS += \
 	libeas/eas_log.h \
@@ -90,3 +96,23 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_mime_itip.h
 
 EXTRA_DIST += docs/mime.md
+libeas_libeas_la_SOURCES += \
+	libeas/eas_sync.c \
+	libeas/eas_pim.c \
+	libeas/eas_cmd_sync.c \
+	libeas/eas_sync.h \
+	libeas/eas_pim.h
+# Push: Ping, the pending-change checks, the generation and NOTIFY payloads.
+libeas_libeas_la_SOURCES += \
+	libeas/eas_cmd_ping.c \
+	libeas/eas_mail_pending.c \
+	libeas/eas_pending.c \
+	libeas/eas_pending.h \
+	libeas/eas_push.c
+pkginclude_HEADERS += libeas/eas_push.h
+libeas_libeas_la_SOURCES += libeas/eas_waitset.c
+pkginclude_HEADERS += libeas/eas_waitset.h
+# Device health: what each request tells about its device (sql/006_ops.sql).
+libeas_libeas_la_SOURCES += \
+	libeas/eas_health.c \
+	libeas/eas_health.h

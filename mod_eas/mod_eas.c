@@ -14,6 +14,8 @@
 #include "mod_eas_config.h"
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
+#include "mod_eas_push.h"
+#include "mod_eas_stats.h"
 
 static apr_status_t curl_cleanup(void *data)
 {
@@ -33,6 +35,9 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     xmlInitParser(); /* before any thread parses Autodiscover requests */
+    if (eas_push_post_config(pconf, s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    eas_stats_post_config(pconf, s);
     return eas_handler_post_config(pconf, s);
 }
 
@@ -45,6 +50,8 @@ static void eas_child_init(apr_pool_t *p, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(01801) "GMime initialisation failed");
     eas_handler_child_init(p, s);
     eas_auth_child_init(p, s);
+    eas_push_child_init(p, s);
+    eas_stats_child_init(p, s);
 }
 
 static int eas_handler(request_rec *r)
@@ -55,6 +62,8 @@ static int eas_handler(request_rec *r)
         return eas_handle_activesync(r);
     if (!strcmp(r->handler, "eas-autodiscover"))
         return eas_handle_autodiscover(r);
+    if (!strcmp(r->handler, "eas-notify"))
+        return eas_handle_notify(r);
     return DECLINED;
 }
 
@@ -64,6 +73,8 @@ static void eas_register_hooks(apr_pool_t *p)
     ap_hook_child_init(eas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(eas_handler, NULL, NULL, APR_HOOK_MIDDLE);
     eas_auth_register(p);
+    eas_push_register_hooks(p);
+    eas_stats_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA eas_module = {

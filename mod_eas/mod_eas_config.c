@@ -86,7 +86,11 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
 void *eas_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
-    return apr_pcalloc(p, sizeof(eas_srv_conf_t));
+    eas_srv_conf_t *c = apr_pcalloc(p, sizeof(eas_srv_conf_t));
+
+    c->mail_poll = -1;
+    c->stats_interval = -1;
+    return c;
 }
 
 void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
@@ -96,6 +100,8 @@ void *eas_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->ping_mode = add->ping_mode_set ? add->ping_mode : base->ping_mode;
     c->ping_mode_set = add->ping_mode_set || base->ping_mode_set;
+    c->mail_poll = add->mail_poll >= 0 ? add->mail_poll : base->mail_poll;
+    c->stats_interval = add->stats_interval >= 0 ? add->stats_interval : base->stats_interval;
     return c;
 }
 
@@ -483,6 +489,38 @@ static const char *set_pingmode(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* EASMailPollInterval SECONDS   (server context)
+ * How often a process polls IMAP STATUS of the mail folders its waiting
+ * Pings watch (one watcher per user).  A notification from the mail server
+ * (SetHandler eas-notify) wakes them at once; polling also catches what the
+ * server does not announce (flags, expunges).  0: no polling. Default: 60.
+ *
+ * EASStatsInterval SECONDS   (server context)
+ * How often each child adds its request counters to eas.command_stats
+ * (at the end of the first request after the interval).  0: never.
+ * Default: 60. */
+static const char *set_srv_seconds(cmd_parms *cmd, void *dc, const char *arg)
+{
+    eas_srv_conf_t *c = ap_get_module_config(cmd->server->module_config, &eas_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err)
+        return err;
+    if (!parse_int(arg, 0, 86400, (int *)((char *)c + (apr_size_t)cmd->info)))
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": seconds, 0..86400 (0: off)", NULL);
+    return NULL;
+}
+
+int eas_srv_mail_poll(const eas_srv_conf_t *sc)
+{
+    return sc->mail_poll >= 0 ? sc->mail_poll : 60;
+}
+
+int eas_srv_stats_interval(const eas_srv_conf_t *sc)
+{
+    return sc->stats_interval >= 0 ? sc->stats_interval : 60;
+}
+
 const command_rec eas_cmds[] = {
     AP_INIT_TAKE1("EASProtocolVersions", set_versions, NULL, RSRC_CONF | ACCESS_CONF,
                   "EAS versions offered, e.g. 2.5,12.0,12.1,14.0,14.1,16.0,16.1"),
@@ -532,5 +570,11 @@ const command_rec eas_cmds[] = {
                  "drop @domain from logins"),
     AP_INIT_TAKE1("EASPingMode", set_pingmode, NULL, RSRC_CONF,
                   "auto, async or blocking"),
+    AP_INIT_TAKE1("EASMailPollInterval", set_srv_seconds,
+                  (void *)APR_OFFSETOF(eas_srv_conf_t, mail_poll), RSRC_CONF,
+                  "seconds between IMAP STATUS polls for waiting Pings (0: off)"),
+    AP_INIT_TAKE1("EASStatsInterval", set_srv_seconds,
+                  (void *)APR_OFFSETOF(eas_srv_conf_t, stats_interval), RSRC_CONF,
+                  "seconds between writes of request counters to eas.command_stats (0: off)"),
     {NULL}
 };

@@ -24,6 +24,8 @@ typedef struct eas_dir_conf_t {
 typedef struct eas_srv_conf_t {
     eas_ping_mode_e ping_mode;
     int ping_mode_set;
+    int mail_poll;            /* EASMailPollInterval seconds, 0: off; -1: unset */
+    int stats_interval;       /* EASStatsInterval seconds, 0: off; -1: unset */
 } eas_srv_conf_t;
 
 extern const command_rec eas_cmds[];
@@ -33,5 +35,9 @@ void *eas_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *eas_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 
 const eas_dir_conf_t *eas_dir_conf(request_rec *r);
+/* EASMailPollInterval in effect (seconds, 0: off). */
+int eas_srv_mail_poll(const eas_srv_conf_t *sc);
+/* EASStatsInterval in effect (seconds, 0: off). */
+int eas_srv_stats_interval(const eas_srv_conf_t *sc);
 
 #endif

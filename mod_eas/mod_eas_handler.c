@@ -13,6 +13,8 @@
 #include "mod_eas_config.h"
 #include "mod_eas_handler.h"
 #include "mod_eas_private.h"
+#include "mod_eas_push.h"
+#include "mod_eas_stats.h"
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
@@ -69,6 +71,7 @@ void eas_log_server_sink(void *baton, int level, apr_status_t rv, const char *fi
 static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size_t *len)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_bucket_brigade *got = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_off_t total = 0;
     int seen_eos = 0, rc;
     char *buf;
@@ -85,7 +88,9 @@ static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     do {
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+        /* Each read into an empty brigade; what came is set aside (the TLS
+         * filter hands out transient buckets over a buffer it reuses). */
+        apr_status_t rv = ap_get_brigade(r->input_filters, got, AP_MODE_READBYTES,
                                          APR_BLOCK_READ, 65536);
         apr_bucket *b;
 
@@ -94,9 +99,14 @@ static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size
                           "reading the request body failed");
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
         }
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b))
+        for (b = APR_BRIGADE_FIRST(got); b != APR_BRIGADE_SENTINEL(got); b = APR_BUCKET_NEXT(b)) {
             if (APR_BUCKET_IS_EOS(b))
                 seen_eos = 1;
+            else if ((rv = apr_bucket_setaside(b, r->pool)) != APR_SUCCESS &&
+                     rv != APR_ENOTIMPL)
+                return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        APR_BRIGADE_CONCAT(bb, got);
         apr_brigade_length(bb, 1, &total);
         if (total > (apr_off_t)max) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00013)
@@ -114,7 +124,21 @@ static int read_body(request_rec *r, apr_size_t max, const char **body, apr_size
 typedef struct {
     request_rec *r;
     apr_bucket_brigade *bb;
+    eas_request_t *req;       /* the run whose response is being written */
 } stream_t;
+
+/* Headers a run set go to r->headers_out (copied: a run's pool may go
+ * before r's), at the latest before the first body byte. */
+static void take_headers(request_rec *r, eas_request_t *req)
+{
+    const apr_array_header_t *arr = apr_table_elts(req->headers_out);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++)
+        apr_table_set(r->headers_out, e[i].key, e[i].val);
+    apr_table_clear(req->headers_out);
+}
 
 /* Writes body bytes; with flush, they leave at once (chunked when the
  * length is not known yet), which keeps slow clients from timing out. */
@@ -138,8 +162,10 @@ static apr_status_t flush_out(void *baton, const char *data, apr_size_t len)
 {
     stream_t *st = baton;
 
-    if (!st->bb)
+    if (!st->bb) {
+        take_headers(st->r, st->req);
         ap_set_content_type(st->r, "application/vnd.ms-sync.wbxml");
+    }
     return send_bytes(st, data, len, 1);
 }
 
@@ -192,92 +218,83 @@ static int send_options(request_rec *r, const eas_dir_conf_t *dc)
     return OK;
 }
 
-int eas_handle_activesync(request_rec *r)
+/* A run's pool has an allocator of its own: when a request waits, what
+ * the run used goes back to the system instead of staying with the
+ * connection (which may wait for an hour). */
+static apr_pool_t *run_pool(request_rec *r)
 {
-    const eas_dir_conf_t *dc = eas_dir_conf(r);
+    apr_allocator_t *al;
+    apr_pool_t *p;
+
+    if (apr_allocator_create(&al) != APR_SUCCESS)
+        return NULL;
+    apr_allocator_max_free_set(al, 64 * 1024);
+    if (apr_pool_create_ex(&p, r->pool, NULL, al) != APR_SUCCESS) {
+        apr_allocator_destroy(al);
+        return NULL;
+    }
+    apr_allocator_owner_set(al, p);
+    apr_pool_tag(p, "eas_run");
+    return p;
+}
+
+eas_request_t *eas_handler_run(request_rec *r, const eas_request_t *tmpl, int rerun,
+                               int expired, const char *push_gen)
+{
+    stream_t *st = tmpl->flush_baton;
+    apr_pool_t *p = run_pool(r);
     eas_request_t *req;
-    eas_log_t *log;
     ap_dbd_t *dbd;
-    stream_t *st;
-    const char *why, *user = NULL, *pw = NULL, *hdr;
-    int rc;
 
-    if (r->method_number == M_OPTIONS)
-        return send_options(r, dc);
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->headers_out, "Allow", "OPTIONS,POST");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
-    if (!r->user) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, EASLOGNO(00014)
-                      "no authenticated user: configure AuthType Basic and Require "
-                      "valid-user on the ActiveSync location");
-        return HTTP_UNAUTHORIZED;
-    }
+    if (!p)
+        return NULL;
+    req = apr_palloc(p, sizeof(*req));
+    *req = *tmpl;
+    req->pool = p;
+    req->headers_out = apr_table_make(p, 8);
+    req->rerun = rerun;
+    req->wait_expired = expired;
+    req->push_gen = push_gen ? apr_pstrdup(p, push_gen) : NULL;
+    st->req = req;
 
-    req = apr_pcalloc(r->pool, sizeof(*req));
-    log = apr_pcalloc(r->pool, sizeof(*log));
-    log->sink = log_sink;
-    log->baton = r;
-    log->level = ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX);
-    req->pool = r->pool;
-    req->log = log;
-    req->cfg = &dc->eas;
-    req->method = r->method;
-    req->imap = imap_pool;
-    req->imap_server = &dc->imap;
-    req->smtp_server = &dc->smtp;
-    req->smtp_auth = dc->smtp_auth;
-
-    switch (eas_query_parse(r->pool, r->args, &req->q, &why)) {
-    case EAS_QUERY_OK:
-        break;
-    default:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00015)
-                      "bad request URI query: %s", why);
-        return HTTP_BAD_REQUEST;
-    }
-
-    /* The password goes to IMAP for users who authenticate there. */
-    if (ap_get_basic_auth_components(r, &user, &pw) == APR_SUCCESS)
-        req->password = pw;
-    req->login = eas_login_normalize(r->pool, r->user, dc->login_domain_strip);
-    req->version_hdr = apr_table_get(r->headers_in, "MS-ASProtocolVersion");
-    req->policy_key_hdr = apr_table_get(r->headers_in, "X-MS-PolicyKey");
-    req->user_agent = apr_table_get(r->headers_in, "User-Agent");
-    req->content_type = apr_table_get(r->headers_in, "Content-Type");
-    req->remote_ip = r->useragent_ip;
-    hdr = apr_table_get(r->headers_in, "MS-ASAcceptMultiPart");
-    req->accept_multipart = req->q.accept_multipart || (hdr && (*hdr == 'T' || *hdr == 't'));
-    req->headers_out = r->headers_out;
-    req->http_status = HTTP_OK;
-
-    if ((rc = read_body(r, dc->eas.max_body, &req->body, &req->body_len)) != OK)
-        return rc;
-
-    if (!(dbd = dbd_open(r->pool, r->server))) {
+    if (!(dbd = dbd_open(p, r->server))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, EASLOGNO(00016)
                       "no database connection (see mod_dbd's messages); answering 503");
-        apr_table_setn(r->err_headers_out, "Retry-After", "30");
-        return HTTP_SERVICE_UNAVAILABLE;
+        apr_table_setn(req->headers_out, "Retry-After", "30");
+        req->http_status = HTTP_SERVICE_UNAVAILABLE;
+        return req;
     }
-    req->db = apr_pcalloc(r->pool, sizeof(*req->db));
+    eas_push_learn_db(r->server, dbd->driver, dbd->handle);
+    req->db = apr_pcalloc(p, sizeof(*req->db));
     req->db->driver = dbd->driver;
     req->db->handle = dbd->handle;
     req->db->pool = dbd->pool;
-    req->db->log = log;
+    req->db->log = req->log;
 
-    st = apr_pcalloc(r->pool, sizeof(*st));
-    st->r = r;
-    req->flush = flush_out;
-    req->flush_baton = st;
-
+    if (req->q.cmd == EAS_CMD_PING)
+        eas_stats_ping_active(1);
     eas_request_process(req);
+    if (req->q.cmd == EAS_CMD_PING)
+        eas_stats_ping_active(-1);
     eas_db_rollback(req->db); /* no-op unless a command left one open */
     dbd_close(r->server, dbd);
+    req->db = NULL;
+    return req;
+}
+
+void eas_handler_run_done(eas_request_t *req)
+{
+    apr_pool_destroy(req->pool);
+}
+
+int eas_handler_respond(request_rec *r, eas_request_t *req)
+{
+    stream_t *st = req->flush_baton;
 
     if (req->status_note)
-        apr_table_setn(r->notes, "eas-status", req->status_note);
+        apr_table_set(r->notes, "eas-status", req->status_note);
+    if (!st->bb)
+        take_headers(r, req);
     if (req->http_status == 449) {
         /* httpd has no reason phrase for 449 (MS-ASHTTP, Exchange's own). */
         r->status = 449;
@@ -313,4 +330,78 @@ int eas_handle_activesync(request_rec *r)
     }
     ap_set_content_length(r, 0);
     return OK;
+}
+
+int eas_handle_activesync(request_rec *r)
+{
+    const eas_dir_conf_t *dc = eas_dir_conf(r);
+    eas_request_t *tmpl, *req;
+    eas_log_t *log;
+    stream_t *st;
+    const char *why, *user = NULL, *pw = NULL, *hdr;
+    int rc;
+
+    if (r->method_number == M_OPTIONS)
+        return send_options(r, dc);
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "OPTIONS,POST");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!r->user) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, EASLOGNO(00014)
+                      "no authenticated user: configure AuthType Basic and Require "
+                      "valid-user on the ActiveSync location");
+        return HTTP_UNAUTHORIZED;
+    }
+
+    /* What every run of the request starts from (a waiting request runs
+     * again when woken): everything here lives in r->pool. */
+    tmpl = apr_pcalloc(r->pool, sizeof(*tmpl));
+    log = apr_pcalloc(r->pool, sizeof(*log));
+    log->sink = log_sink;
+    log->baton = r;
+    log->level = ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX);
+    tmpl->log = log;
+    tmpl->cfg = &dc->eas;
+    tmpl->method = r->method;
+    tmpl->imap = imap_pool;
+    tmpl->imap_server = &dc->imap;
+    tmpl->smtp_server = &dc->smtp;
+    tmpl->smtp_auth = dc->smtp_auth;
+
+    switch (eas_query_parse(r->pool, r->args, &tmpl->q, &why)) {
+    case EAS_QUERY_OK:
+        break;
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, EASLOGNO(00015)
+                      "bad request URI query: %s", why);
+        return HTTP_BAD_REQUEST;
+    }
+
+    /* The password goes to IMAP for users who authenticate there. */
+    if (ap_get_basic_auth_components(r, &user, &pw) == APR_SUCCESS)
+        tmpl->password = pw;
+    tmpl->login = eas_login_normalize(r->pool, r->user, dc->login_domain_strip);
+    tmpl->version_hdr = apr_table_get(r->headers_in, "MS-ASProtocolVersion");
+    tmpl->policy_key_hdr = apr_table_get(r->headers_in, "X-MS-PolicyKey");
+    tmpl->user_agent = apr_table_get(r->headers_in, "User-Agent");
+    tmpl->content_type = apr_table_get(r->headers_in, "Content-Type");
+    tmpl->remote_ip = r->useragent_ip;
+    hdr = apr_table_get(r->headers_in, "MS-ASAcceptMultiPart");
+    tmpl->accept_multipart = tmpl->q.accept_multipart || (hdr && (*hdr == 'T' || *hdr == 't'));
+    tmpl->http_status = HTTP_OK;
+
+    if ((rc = read_body(r, dc->eas.max_body, &tmpl->body, &tmpl->body_len)) != OK)
+        return rc;
+
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    st->r = r;
+    tmpl->flush = flush_out;
+    tmpl->flush_baton = st;
+
+    if (!(req = eas_handler_run(r, tmpl, 0, 0, NULL)))
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (req->wait_seconds > 0 && !req->out && !st->bb)
+        return eas_push_wait(r, tmpl, req);
+    return eas_handler_respond(r, req);
 }

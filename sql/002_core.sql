@@ -150,8 +150,7 @@ CREATE TABLE eas.folders (
     created_seq   bigint NOT NULL,     -- users.hierarchy_seq when it appeared
     changed_seq   bigint NOT NULL,     -- ... when it last changed (or was deleted)
     deleted       boolean NOT NULL DEFAULT false,
-    changed_by    bigint REFERENCES eas.devices (id) ON DELETE SET NULL, -- device that made the last change
-    item_seq      bigint NOT NULL DEFAULT 0   -- PIM: change counter of its items
+    changed_by    bigint REFERENCES eas.devices (id) ON DELETE SET NULL -- device that made the last change
 );
 CREATE INDEX folders_user_changed ON eas.folders (user_id, changed_seq);
 CREATE UNIQUE INDEX folders_user_imap ON eas.folders (user_id, imap_name) WHERE NOT deleted;

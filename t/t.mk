@@ -76,6 +76,16 @@ TESTS += t/unit/test_recur
 check_PROGRAMS += t/unit/test_time
 t_unit_test_time_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_time
+
+# Device health: what a processed request tells about its device.
+check_PROGRAMS += t/unit/test_health
+t_unit_test_health_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_health
+
+# Operations: device health, request statistics, eas-admin (against a stack);
+# the example configurations.
+TESTS += t/24-ops.t t/07-examples.t t/06-debian-package.t
+EXTRA_DIST += t/24-ops.t t/07-examples.t t/06-debian-package.t
 check_PROGRAMS += t/unit/test_mime
 TESTS += t/unit/test_mime
 t_unit_test_mime_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
@@ -108,3 +118,25 @@ EXTRA_DIST += $(MAIL_TESTS) t/lib/mail.sh
 check_PROGRAMS += t/unit/test_mailcmd
 t_unit_test_mailcmd_LDADD = $(UNIT_LDADD)
 TESTS += t/unit/test_mailcmd
+# PIM model (no database) and the Sync engine against the local stack.
+check_PROGRAMS += t/unit/test_pim
+t_unit_test_pim_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_pim
+# eas_sync_pending() and the long-poll runs against a stack's database, for
+# t/33-sync-ping-retry.t.
+check_PROGRAMS += t/sync-pending t/sync-wait
+t_sync_pending_LDADD = $(UNIT_LDADD)
+t_sync_wait_LDADD = $(UNIT_LDADD)
+SYNC_TESTS = t/30-sync-contacts.t t/31-sync-calendar.t t/32-sync-tasks-notes.t \
+	t/33-sync-ping-retry.t
+TESTS += $(SYNC_TESTS)
+EXTRA_DIST += $(SYNC_TESTS) t/lib/sync.sh
+# Push: NOTIFY payloads and the waiting set.
+check_PROGRAMS += t/unit/test_push
+t_unit_test_push_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_push
+
+# Push: Ping and waiting requests on the stack (one stack, then two front ends).
+PUSH_TESTS = t/40-ping.t t/41-ping-frontends.t
+TESTS += $(PUSH_TESTS)
+EXTRA_DIST += $(PUSH_TESTS)

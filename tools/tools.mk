@@ -15,3 +15,6 @@ EXTRA_DIST += tools/eas-stack \
 	tools/stack/postfix-master.cf.in \
 	tools/stack/postgresql.conf.in \
 	tools/stack/demo-data.sh
+
+# Manual pages of the installed tools.
+dist_man1_MANS = docs/man/eas-admin.1 docs/man/eas-dbupgrade.1 docs/man/eas-wbxml.1

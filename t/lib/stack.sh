@@ -133,7 +133,8 @@ sql() { # sql "SQL": one statement as the mod_eas role, unaligned output
 # eas_post CMD USER DEVICEID XMLFILE: encode XMLFILE ("-" for stdin) with
 # tools/eas-wbxml, POST it over TLS and print the decoded response.  Returns
 # 0 on HTTP 200; eas_code and $STACK_T/eas.headers tell the rest.
-# EAS_PROTOCOL_VERSION (14.1), EAS_POLICY_KEY and EAS_DEVICE_TYPE adjust it.
+# EAS_PROTOCOL_VERSION (14.1), EAS_POLICY_KEY, EAS_DEVICE_TYPE and EAS_MAX_TIME (seconds,
+# 120) adjust it.
 eas_post() {
     local cmd=$1 user=$2 dev=$3 xml=$4 code hdrs=()
     [ -x "$EAS_WBXML" ] || { diag "eas_post: $EAS_WBXML is not built"; return 2; }
@@ -143,7 +144,7 @@ eas_post() {
         "$EAS_WBXML" encode <"$xml" >"$STACK_T/eas.req" || return 2
     fi
     [ -z "${EAS_POLICY_KEY:-}" ] || hdrs+=(-H "X-MS-PolicyKey: $EAS_POLICY_KEY")
-    code=$(curl -sk --max-time 120 -o "$STACK_T/eas.resp" -D "$STACK_T/eas.headers" -w '%{http_code}' \
+    code=$(curl -sk --max-time "${EAS_MAX_TIME:-120}" -o "$STACK_T/eas.resp" -D "$STACK_T/eas.headers" -w '%{http_code}' \
         -u "$user:$(user_pass "$user")" \
         -H 'Content-Type: application/vnd.ms-sync.wbxml' \
         -H "MS-ASProtocolVersion: ${EAS_PROTOCOL_VERSION:-14.1}" "${hdrs[@]}" \
