@@ -98,8 +98,12 @@ is "$(xget Status)" 4 "Wait and HeartbeatInterval together: Status 4"
 kNew=$(sync_start user1 devNew "$C")
 : >"$STACK_T/seen"
 kNew=$(sync_drain user1 devNew "$C" "$kNew")
-eas Sync user1 devNew <<<"<Sync $NS><Collections><Collection><SyncKey>$kNew</SyncKey><CollectionId>$C</CollectionId></Collection></Collections><HeartbeatInterval>120</HeartbeatInterval></Sync>"
+stack_config 'EASHeartbeatBounds 3 3540'
+t0=$SECONDS
+eas Sync user1 devNew <<<"<Sync $NS><Collections><Collection><SyncKey>$kNew</SyncKey><CollectionId>$C</CollectionId></Collection></Collections><HeartbeatInterval>3</HeartbeatInterval></Sync>"
 empty_answer; ok $? "HeartbeatInterval with nothing pending: the wait ends with an empty answer"
+[ $((SECONDS - t0)) -ge 3 ]; ok $? "after the interval, not at once"
+stack_config 
 EAS_PROTOCOL_VERSION=12.0 eas Sync user1 dev120 <<<"<Sync $NS><Collections><Collection><SyncKey>$(EAS_PROTOCOL_VERSION=12.0 sync_start user1 dev120 "$C")</SyncKey><CollectionId>$C</CollectionId><GetChanges>0</GetChanges></Collection></Collections></Sync>"
 is "$(xget Status)" 1 "12.0 gets a full answer even with nothing to say"
 
