@@ -23,6 +23,15 @@ eas_cmd_fn eas_cmd_sync;
 eas_cmd_fn eas_cmd_getitemestimate;
 eas_cmd_fn eas_cmd_moveitems;
 eas_cmd_fn eas_cmd_ping;
+eas_cmd_fn eas_cmd_sendmail;       /* eas_cmd_compose.c */
+eas_cmd_fn eas_cmd_smartreply;
+eas_cmd_fn eas_cmd_smartforward;
+eas_cmd_fn eas_cmd_itemoperations; /* eas_cmd_itemops.c */
+eas_cmd_fn eas_cmd_getattachment;
+eas_cmd_fn eas_cmd_search;         /* eas_cmd_search.c */
+eas_cmd_fn eas_cmd_find;
+eas_cmd_fn eas_cmd_resolverecipients; /* eas_cmd_resolve.c */
+eas_cmd_fn eas_cmd_meetingresponse;   /* eas_cmd_meeting.c */
 
 /* Writes <Root><Status>n</Status></Root> for the command's namespace, the
  * form every command uses for the common status codes (MS-ASCMD 2.2.2). */

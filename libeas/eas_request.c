@@ -6,6 +6,7 @@
 #include "eas_request.h"
 
 #include <string.h>
+#include <strings.h>
 #include <apr_fnmatch.h>
 #include <apr_strings.h>
 
@@ -20,7 +21,11 @@
 enum {
     F_BODY = 1,        /* a WBXML body is required */
     F_BODY_OPT = 2,    /* a WBXML body may be absent (12.1+ empty Sync/Ping) */
-    F_NO_PROVCHECK = 4 /* runs before a device has a policy key */
+    F_NO_PROVCHECK = 4, /* runs before a device has a policy key */
+    /* Before 14.0 the body is the message itself, Content-Type
+     * message/rfc822 (MS-ASCMD 2.2.1.17, 2.2.1.19, 2.2.1.20); a message
+     * labelled so is taken from any version. */
+    F_MIME_12 = 8
 };
 
 typedef struct {
@@ -46,6 +51,23 @@ static const cmd_entry_t cmd_table[EAS_CMD_MAX] = {
     [EAS_CMD_FOLDERUPDATE] = {eas_cmd_folderupdate, EAS_FolderHierarchy_FolderUpdate,
                               EAS_FolderHierarchy_Status, F_BODY},
     [EAS_CMD_PING] = {eas_cmd_ping, EAS_Ping_Ping, EAS_Ping_Status, F_BODY_OPT},
+    [EAS_CMD_SENDMAIL] = {eas_cmd_sendmail, EAS_ComposeMail_SendMail, EAS_ComposeMail_Status,
+                          F_BODY | F_MIME_12},
+    [EAS_CMD_SMARTREPLY] = {eas_cmd_smartreply, EAS_ComposeMail_SmartReply,
+                            EAS_ComposeMail_Status, F_BODY | F_MIME_12},
+    [EAS_CMD_SMARTFORWARD] = {eas_cmd_smartforward, EAS_ComposeMail_SmartForward,
+                              EAS_ComposeMail_Status, F_BODY | F_MIME_12},
+    /* 2.5-12.1 only: errors are HTTP statuses, there is no document */
+    [EAS_CMD_GETATTACHMENT] = {eas_cmd_getattachment, EAS_TAG_NONE, EAS_TAG_NONE, 0},
+    [EAS_CMD_ITEMOPERATIONS] = {eas_cmd_itemoperations, EAS_ItemOperations_ItemOperations,
+                                EAS_ItemOperations_Status, F_BODY},
+    [EAS_CMD_SEARCH] = {eas_cmd_search, EAS_Search_Search, EAS_Search_Status, F_BODY},
+    [EAS_CMD_FIND] = {eas_cmd_find, EAS_Find_Find, EAS_Find_Status, F_BODY},
+    [EAS_CMD_RESOLVERECIPIENTS] = {eas_cmd_resolverecipients,
+                                   EAS_ResolveRecipients_ResolveRecipients,
+                                   EAS_ResolveRecipients_Status, F_BODY},
+    [EAS_CMD_MEETINGRESPONSE] = {eas_cmd_meetingresponse, EAS_MeetingResponse_MeetingResponse,
+                                 EAS_MeetingResponse_Status, F_BODY},
 };
 
 void eas_config_defaults(eas_config_t *cfg)
@@ -200,7 +222,12 @@ static int precheck(eas_request_t *req, const cmd_entry_t **entry)
         return 0;
     }
 
-    if (req->body_len > 0) {
+    if (req->body_len > 0 && ((*entry)->flags & F_MIME_12) &&
+        (req->version < 140 ||
+         (req->content_type && !strncasecmp(req->content_type, "message/rfc822", 14)))) {
+        req->mime_body = 1;
+    }
+    else if (req->body_len > 0) {
         if (eas_wbxml_decode(req->pool, req->body, req->body_len, &req->cfg->wbxml, &req->doc,
                              &err) != EAS_WBXML_OK) {
             eas_log_printf(req->log, EAS_LOG_MARK, EAS_LOG_INFO, APR_SUCCESS,

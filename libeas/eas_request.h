@@ -79,6 +79,13 @@ typedef struct eas_device_t {
 typedef struct eas_request_t eas_request_t;
 struct eas_imap_pool_t;
 struct eas_imap_server_t;
+struct eas_smtp_server_t;
+
+/* A piece of a response body that is sent as it is (not copied). */
+typedef struct eas_bytes_t {
+    const char *data;
+    apr_size_t len;
+} eas_bytes_t;
 
 /* Where the response goes while it is being built (chunked streaming). */
 typedef apr_status_t eas_response_start_fn(eas_request_t *req);
@@ -90,6 +97,12 @@ struct eas_request_t {
     eas_db_t *db;
     struct eas_imap_pool_t *imap;               /* per-process connection pool */
     const struct eas_imap_server_t *imap_server;
+    /* Mail submission (SendMail, SmartReply, SmartForward, meeting
+     * replies); NULL when none is configured.  With smtp_auth the
+     * submission authenticates as login with password when the server
+     * offers AUTH. */
+    const struct eas_smtp_server_t *smtp_server;
+    int smtp_auth;
 
     /* from HTTP */
     const char *method;       /* "POST" (OPTIONS is answered by the glue) */
@@ -107,7 +120,9 @@ struct eas_request_t {
 
     /* established by the pipeline */
     int version;              /* negotiated, e.g. 141 */
-    eas_node_t *doc;          /* decoded WBXML body, NULL when none */
+    eas_node_t *doc;          /* decoded WBXML body, NULL when none (or raw MIME) */
+    int mime_body;            /* the body is a MIME message (12.x SendMail,
+                               * SmartReply, SmartForward), not WBXML */
     eas_user_t *user;
     eas_device_t *device;
 
@@ -120,6 +135,10 @@ struct eas_request_t {
     const char *raw_type;     /* a non-WBXML body (2.5 provisioning XML, MIME) */
     const char *raw_body;
     apr_size_t raw_len;
+    /* Instead of raw_body: the body as pieces (eas_bytes_t) in request
+     * memory, sent in order without copying (multipart ItemOperations,
+     * attachments of any size); raw_type applies. */
+    apr_array_header_t *raw_parts;
     const char *status_note;  /* short outcome for the access log */
 
     /* Long-poll (Ping, Sync with Wait/HeartbeatInterval).  A command with

@@ -13,6 +13,8 @@ int eas_status_http(const eas_request_t *req, int status)
         return 400;
     case EAS_STATUS_RETRY_LATER:
         return 503;
+    case EAS_STATUS_MAILBOX_QUOTA:
+        return 507;
     case EAS_STATUS_REMOTE_WIPE:
         /* 403 when the client sent no policy key at all, else 449 */
         return req->q.has_policy_key || req->policy_key_hdr ? 449 : 403;

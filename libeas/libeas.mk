@@ -80,6 +80,20 @@ libeas_libeas_la_SOURCES += \
 	libeas/eas_mime_private.h
 pkginclude_HEADERS += \
 	libeas/eas_mime.h
+libeas_libeas_la_SOURCES += \
+	libeas/eas_mailitem.c \
+	libeas/eas_mailitem.h \
+	libeas/eas_mime_opts.c \
+	libeas/eas_mime_opts.h \
+	libeas/eas_cmd_compose.c \
+	libeas/eas_cmd_itemops.c \
+	libeas/eas_cmd_search.c \
+	libeas/eas_directory.c \
+	libeas/eas_directory.h \
+	libeas/eas_cmd_resolve.c \
+	libeas/eas_cmd_meeting.c \
+	libeas/eas_mime_itip.c \
+	libeas/eas_mime_itip.h
 
 EXTRA_DIST += docs/mime.md
 libeas_libeas_la_SOURCES += \

@@ -35,7 +35,6 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     xmlInitParser(); /* before any thread parses Autodiscover requests */
-    eas_mime_init(); /* GMime and libical, once before the children's threads */
     if (eas_push_post_config(pconf, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     eas_stats_post_config(pconf, s);
@@ -44,6 +43,11 @@ static int eas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
 static void eas_child_init(apr_pool_t *p, server_rec *s)
 {
+    /* GMime registers GObject types, which cannot survive the unloading of
+     * modules on a graceful restart: only children, fresh each generation
+     * and before their threads start, initialise it. */
+    if (eas_mime_init() != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, EASLOGNO(01801) "GMime initialisation failed");
     eas_handler_child_init(p, s);
     eas_auth_child_init(p, s);
     eas_push_child_init(p, s);

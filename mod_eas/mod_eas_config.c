@@ -16,7 +16,8 @@ enum {
     S_BUDGET = 1u << 9, S_USERBUDGET = 1u << 10, S_IMAP = 1u << 11,
     S_SMTP = 1u << 12, S_TLSVERIFY = 1u << 13, S_AUTHTTL = 1u << 14,
     S_STRIP = 1u << 15, S_ACCESS = 1u << 16, S_CAPS = 1u << 17,
-    S_SERVERNAME = 1u << 18, S_MASTER = 1u << 19, S_EASURL = 1u << 20, S_IMAPCAPS = 1u << 21
+    S_SERVERNAME = 1u << 18, S_MASTER = 1u << 19, S_EASURL = 1u << 20, S_IMAPCAPS = 1u << 21,
+    S_SMTPAUTH = 1u << 22
 };
 
 void *eas_create_dir_conf(apr_pool_t *p, char *dir)
@@ -28,7 +29,10 @@ void *eas_create_dir_conf(apr_pool_t *p, char *dir)
     c->imap.url = "imap://127.0.0.1:143";
     c->imap.starttls = 1;
     c->imap.tls_verify = 1;
-    c->smtp_url = "smtp://127.0.0.1:25";
+    c->smtp.url = "smtp://127.0.0.1:25";
+    c->smtp.starttls = 1;
+    c->smtp.tls_verify = 1;
+    c->smtp_auth = 1;
     c->auth_cache_ttl = 60;
     return c;
 }
@@ -70,7 +74,10 @@ void *eas_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         c->imap.master_authzid = add->imap.master_authzid;
         c->imap.master_sep = add->imap.master_sep;
     }
-    c->smtp_url = PICK(S_SMTP, smtp_url);
+    c->smtp = base->smtp;
+    c->smtp.url = PICK(S_SMTP, smtp.url);
+    c->smtp.tls_verify = PICK(S_TLSVERIFY, smtp.tls_verify);
+    c->smtp_auth = PICK(S_SMTPAUTH, smtp_auth);
     c->eas_url = PICK(S_EASURL, eas_url);
     c->auth_cache_ttl = PICK(S_AUTHTTL, auth_cache_ttl);
     c->login_domain_strip = PICK(S_STRIP, login_domain_strip);
@@ -338,6 +345,7 @@ static const char *set_tlsverify(cmd_parms *cmd, void *dc, int flag)
     eas_dir_conf_t *c = dc;
 
     c->imap.tls_verify = flag;
+    c->smtp.tls_verify = flag;
     c->set |= S_TLSVERIFY;
     return NULL;
 }
@@ -416,8 +424,21 @@ static const char *set_smtp(cmd_parms *cmd, void *dc, const char *arg)
 
     if (strncasecmp(arg, "smtp://", 7) && strncasecmp(arg, "smtps://", 8))
         return "EASSmtpURL: an smtp:// or smtps:// URL";
-    c->smtp_url = arg;
+    c->smtp.url = arg;
     c->set |= S_SMTP;
+    return NULL;
+}
+
+/* EASSmtpAuth on|off
+ * Authenticate submissions as the user (the login and password the device
+ * sent) when the SMTP server offers AUTH; off for a relay that trusts this
+ * host.  The envelope sender is the user's address either way. Default: on. */
+static const char *set_smtpauth(cmd_parms *cmd, void *dc, int flag)
+{
+    eas_dir_conf_t *c = dc;
+
+    c->smtp_auth = flag;
+    c->set |= S_SMTPAUTH;
     return NULL;
 }
 
@@ -541,6 +562,8 @@ const command_rec eas_cmds[] = {
                   "ActiveSync URL handed out by Autodiscover"),
     AP_INIT_TAKE1("EASSmtpURL", set_smtp, NULL, RSRC_CONF | ACCESS_CONF,
                   "smtp:// or smtps:// URL for submission"),
+    AP_INIT_FLAG("EASSmtpAuth", set_smtpauth, NULL, RSRC_CONF | ACCESS_CONF,
+                 "submit as the user when the SMTP server offers AUTH"),
     AP_INIT_TAKE1("EASAuthCacheTTL", set_authttl, NULL, RSRC_CONF | ACCESS_CONF,
                   "seconds a verified password is trusted"),
     AP_INIT_FLAG("EASLoginStripDomain", set_strip, NULL, RSRC_CONF | ACCESS_CONF,

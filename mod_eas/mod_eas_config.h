@@ -5,6 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include "eas_imap.h"
+#include "eas_smtp.h"
 #include "eas_request.h"
 
 typedef enum { EAS_PING_AUTO = 0, EAS_PING_ASYNC, EAS_PING_BLOCKING } eas_ping_mode_e;
@@ -13,7 +14,8 @@ typedef struct eas_dir_conf_t {
     eas_config_t eas;         /* merged view handed to libeas */
     unsigned set;             /* which fields this level set (bit per directive) */
     eas_imap_server_t imap;   /* EASImapURL, EASImapTLSVerify, EASImapMasterUser */
-    const char *smtp_url;     /* EASSmtpURL */
+    eas_smtp_server_t smtp;   /* EASSmtpURL (TLS verification as EASImapTLSVerify) */
+    int smtp_auth;            /* EASSmtpAuth: submit as the user when AUTH is offered */
     const char *eas_url;      /* EASAutodiscoverURL; NULL: from the request */
     int auth_cache_ttl;       /* EASAuthCacheTTL seconds */
     int login_domain_strip;   /* EASLoginStripDomain */

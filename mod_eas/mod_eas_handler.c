@@ -169,6 +169,38 @@ static apr_status_t flush_out(void *baton, const char *data, apr_size_t len)
     return send_bytes(st, data, len, 1);
 }
 
+/* A body in pieces that live in the request pool: transient buckets pass
+ * them on uncopied, and the closing flush makes the core write them out
+ * before this returns (a filter that holds data back copies it itself). */
+static int send_parts(stream_t *st, const eas_request_t *req)
+{
+    request_rec *r = st->r;
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_off_t total = 0;
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < req->raw_parts->nelts; i++)
+        total += (apr_off_t)APR_ARRAY_IDX(req->raw_parts, i, eas_bytes_t).len;
+    ap_set_content_type(r, req->raw_type);
+    ap_set_content_length(r, total);
+    if (!st->bb)
+        st->bb = apr_brigade_create(r->pool, ba);
+    for (i = 0; i < req->raw_parts->nelts; i++) {
+        const eas_bytes_t *b = &APR_ARRAY_IDX(req->raw_parts, i, eas_bytes_t);
+        if (b->len)
+            APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_transient_create(b->data, b->len, ba));
+    }
+    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_flush_create(ba));
+    rv = ap_pass_brigade(r->output_filters, st->bb);
+    apr_brigade_cleanup(st->bb);
+    if (rv != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, EASLOGNO(01800)
+                      "sending a %" APR_OFF_T_FMT "-byte %s response failed", total,
+                      req->raw_type);
+    return OK;
+}
+
 static int send_options(request_rec *r, const eas_dir_conf_t *dc)
 {
     /* OPTIONS carries no DeviceType: caps apply by User-Agent only. */
@@ -275,6 +307,8 @@ int eas_handler_respond(request_rec *r, eas_request_t *req)
         apr_table_overlap(r->err_headers_out, r->headers_out, APR_OVERLAP_TABLES_SET);
         return req->http_status;
     }
+    if (req->raw_parts)
+        return send_parts(st, req);
     if (req->raw_body) {
         ap_set_content_type(r, req->raw_type);
         ap_set_content_length(r, (apr_off_t)req->raw_len);
@@ -332,6 +366,8 @@ int eas_handle_activesync(request_rec *r)
     tmpl->method = r->method;
     tmpl->imap = imap_pool;
     tmpl->imap_server = &dc->imap;
+    tmpl->smtp_server = &dc->smtp;
+    tmpl->smtp_auth = dc->smtp_auth;
 
     switch (eas_query_parse(r->pool, r->args, &tmpl->q, &why)) {
     case EAS_QUERY_OK:

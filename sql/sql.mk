@@ -6,5 +6,6 @@ dist_sql_DATA = \
 	sql/003_admin.sql \
 	sql/004_sync.sql \
 	sql/005_push.sql \
-	sql/006_ops.sql
+	sql/006_ops.sql \
+	sql/007_directory.sql
 dist_bin_SCRIPTS = tools/eas-dbupgrade tools/eas-admin

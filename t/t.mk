@@ -110,6 +110,14 @@ EXTRA_DIST += t/mime-corpus/.gitattributes \
 	t/mime-corpus/smime-signed.eml \
 	t/mime-corpus/thunderbird-mixed.eml
 
+# Mail commands (SendMail family, ItemOperations, Search/Find,
+# ResolveRecipients, MeetingResponse) against the stack.
+MAIL_TESTS = t/50-sendmail.t t/51-itemops.t t/52-search.t t/53-directory.t t/54-meeting.t
+TESTS += $(MAIL_TESTS)
+EXTRA_DIST += $(MAIL_TESTS) t/lib/mail.sh
+check_PROGRAMS += t/unit/test_mailcmd
+t_unit_test_mailcmd_LDADD = $(UNIT_LDADD)
+TESTS += t/unit/test_mailcmd
 # PIM model (no database) and the Sync engine against the local stack.
 check_PROGRAMS += t/unit/test_pim
 t_unit_test_pim_LDADD = $(UNIT_LDADD)
