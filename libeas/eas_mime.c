@@ -6,7 +6,6 @@
 #include "eas_mime_private.h"
 #include "eas_utf8.h"
 
-#include <dlfcn.h>
 #include <string.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -31,12 +30,6 @@ apr_status_t eas_mime_init(void)
 
     if (parser_options)
         return APR_SUCCESS;
-    /* httpd unloads and reloads its modules on a graceful restart, but GLib's
-     * type registry stays (libgobject is NODELETE): GMime must stay too, or it
-     * registers its types a second time and breaks.  Promote the already
-     * loaded library to NODELETE; its own init counter then makes the next
-     * g_mime_init() a no-op. */
-    dlopen("libgmime-3.0.so.0", RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
     g_mime_init();
     mime_ical_init();
     parser_options = g_mime_parser_options_new();

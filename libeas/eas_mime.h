@@ -14,8 +14,9 @@
  * untouched).
  *
  * Built on GMime 3, which wants g_mime_init() once per process: the embedder
- * calls eas_mime_init() before it starts threads (mod_eas in post_config and
- * child_init; tools, tests and fuzzers in main).  After that every function
+ * calls eas_mime_init() before it starts threads (mod_eas in child_init, never
+ * in post_config: GLib's types do not survive httpd unloading modules on a
+ * graceful restart; tools, tests and fuzzers in main).  After that every function
  * here may run in any thread on its own objects.
  *
  * All text coming out is valid UTF-8 without NUL, whatever the message's
